@@ -1,0 +1,308 @@
+//! `palaver ask`: one question, the answer streamed to stdout as it arrives.
+
+use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
+use crate::chat::{stream_reply, ChatEvent, ChatSink, StreamIds};
+use crate::llm::{
+    ChatError, ChatRequest, ClientOptions, Endpoint, ErrorKind, FinishReason, LlmClient, Message,
+    RetryPolicy, OPENAI_BASE_URL,
+};
+use crate::secrets::{self, OsKeyring, DEFAULT_PROFILE};
+use std::io::{IsTerminal, Read, Write};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, clap::Args)]
+pub struct AskArgs {
+    /// The question. With none, or "-", it is read from stdin.
+    pub prompt: Vec<String>,
+    /// Model name, as the server knows it
+    #[arg(short, long, env = "PALAVER_MODEL", default_value = "gpt-4o-mini")]
+    pub model: String,
+    /// A system prompt that sets how the model answers
+    #[arg(short, long)]
+    pub system: Option<String>,
+    /// Sampling temperature, 0 to 2
+    #[arg(long, value_parser = parse_temperature)]
+    pub temperature: Option<f32>,
+    /// The server's OpenAI-compatible base URL
+    #[arg(long, env = "OPENAI_BASE_URL", default_value = OPENAI_BASE_URL)]
+    pub base_url: String,
+    /// Print NDJSON chat events on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Give up when the server sends nothing for this many seconds
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_seconds)]
+    pub idle_timeout: Duration,
+    /// How often to retry a request that failed before any answer arrived
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub retries: u32,
+    /// Print the model's thinking on stderr
+    #[arg(long)]
+    pub show_reasoning: bool,
+    /// Which stored key to use
+    #[arg(long, default_value = DEFAULT_PROFILE)]
+    pub profile: String,
+}
+
+fn parse_temperature(s: &str) -> Result<f32, String> {
+    let t: f32 = s.parse().map_err(|_| format!("“{s}” is not a number"))?;
+    if (0.0..=2.0).contains(&t) {
+        Ok(t)
+    } else {
+        Err("the temperature must be between 0 and 2".to_owned())
+    }
+}
+
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s.parse().map_err(|_| format!("“{s}” is not a number of seconds"))?;
+    if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err("the timeout must be more than 0 and at most 86400 seconds".to_owned())
+    }
+}
+
+fn usage_error(kind: Option<ErrorKind>, message: &str) -> i32 {
+    match kind {
+        Some(kind) => eprintln!("error [{kind}]: {message}"),
+        None => eprintln!("error: {message}"),
+    }
+    EXIT_USAGE
+}
+
+pub async fn run(args: AskArgs) -> i32 {
+    let prompt = match read_prompt(&args.prompt) {
+        Ok(p) => p,
+        Err(message) => return usage_error(None, &message),
+    };
+    let key = match resolve_key(&args).await {
+        Ok(key) => key,
+        Err(code) => return code,
+    };
+    let endpoint = match Endpoint::new(&args.base_url, key) {
+        Ok(e) => e,
+        Err(e) => return usage_error(None, &e.to_string()),
+    };
+    let client = match LlmClient::new(ClientOptions {
+        idle_timeout: args.idle_timeout,
+        retry: RetryPolicy {
+            max_retries: args.retries,
+            ..RetryPolicy::default()
+        },
+        ..ClientOptions::default()
+    }) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error [{}]: {}", e.kind, e.message);
+            return EXIT_FAILED;
+        }
+    };
+
+    let mut messages = Vec::with_capacity(2);
+    if let Some(system) = args.system.as_deref().filter(|s| !s.trim().is_empty()) {
+        messages.push(Message::system(system));
+    }
+    messages.push(Message::user(prompt));
+    let request = ChatRequest {
+        model: args.model.clone(),
+        messages,
+        temperature: args.temperature,
+    };
+
+    let cancel = CancellationToken::new();
+    let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        let interrupted = interrupted.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
+                cancel.cancel();
+            }
+        });
+    }
+
+    let mut sink = TerminalSink::new(args.json, args.show_reasoning, cancel.clone());
+    let ids = StreamIds {
+        stream_id: new_stream_id(),
+        ..StreamIds::default()
+    };
+    let outcome = stream_reply(&client, &endpoint, &request, ids, &mut sink, &cancel).await;
+    sink.end_answer();
+
+    match outcome.result {
+        Ok(FinishReason::Cancelled) if sink.stdout_closed => EXIT_OK,
+        Ok(FinishReason::Cancelled) => {
+            if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+                eprintln!("palaver: interrupted");
+            }
+            EXIT_INTERRUPTED
+        }
+        Ok(FinishReason::Length) => {
+            eprintln!("note: the answer stopped at the model's length limit (finish_reason: length).");
+            EXIT_OK
+        }
+        Ok(FinishReason::ContentFilter) => {
+            eprintln!("note: the provider's content filter stopped the answer (finish_reason: content_filter).");
+            EXIT_OK
+        }
+        Ok(_) => EXIT_OK,
+        Err(error) => {
+            eprintln!("error [{}]: {}", error.kind, error.message);
+            if let Some(hint) = hint_for(&error, &endpoint, &args.profile) {
+                eprintln!("hint: {hint}");
+            }
+            EXIT_FAILED
+        }
+    }
+}
+
+fn hint_for(error: &ChatError, endpoint: &Endpoint, profile: &str) -> Option<String> {
+    match error.kind {
+        ErrorKind::Auth if endpoint.api_key().is_none() => Some(format!(
+            "this server wants an API key: store one with `palaver key set --profile {profile}` or set OPENAI_API_KEY."
+        )),
+        ErrorKind::Auth => Some(format!(
+            "check which key is in use with `palaver key status --profile {profile}`."
+        )),
+        ErrorKind::Network if error.message.starts_with("Could not connect") => Some(format!(
+            "is the server at {} running and reachable?",
+            endpoint.base_url()
+        )),
+        _ => None,
+    }
+}
+
+/// The profile's key; `Err(exit code)` after telling the user what to do.
+async fn resolve_key(args: &AskArgs) -> Result<Option<secrets::ApiKey>, i32> {
+    let needs_key = Endpoint::new(&args.base_url, None).is_ok_and(|e| e.is_openai());
+    match secrets::resolve_key(Arc::new(OsKeyring), &args.profile, secrets::env_key()).await {
+        Ok(Some(resolved)) => Ok(Some(resolved.key)),
+        Ok(None) if needs_key => Err(usage_error(
+            Some(ErrorKind::NoApiKey),
+            &format!(
+                "No API key for profile “{}”. Store one in the system keyring with `palaver key set` (it reads the key from stdin), or set OPENAI_API_KEY.",
+                args.profile
+            ),
+        )),
+        Ok(None) => Ok(None),
+        Err(e) if needs_key => Err(usage_error(Some(ErrorKind::KeyringUnavailable), &e.to_string())),
+        Err(e) => {
+            tracing::warn!(error = %e, "keyring unreadable; sending without a key");
+            Ok(None)
+        }
+    }
+}
+
+fn read_prompt(words: &[String]) -> Result<String, String> {
+    let from_stdin = words.is_empty() || (words.len() == 1 && words[0] == "-");
+    let prompt = if from_stdin {
+        let mut stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            eprintln!("(type the question, then Ctrl-D)");
+        }
+        let mut text = String::new();
+        stdin
+            .read_to_string(&mut text)
+            .map_err(|e| format!("could not read the prompt from stdin: {e}"))?;
+        text
+    } else {
+        words.join(" ")
+    };
+    if prompt.trim().is_empty() {
+        return Err("the prompt is empty: pass it as arguments or on stdin".to_owned());
+    }
+    Ok(prompt)
+}
+
+pub(crate) fn new_stream_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Writes events to the terminal: answer text (or NDJSON) on stdout, thinking on stderr.
+struct TerminalSink {
+    json: bool,
+    show_reasoning: bool,
+    ends_with_newline: bool,
+    wrote_answer: bool,
+    reasoning_open: bool,
+    stdout_closed: bool,
+    cancel: CancellationToken,
+}
+
+impl TerminalSink {
+    fn new(json: bool, show_reasoning: bool, cancel: CancellationToken) -> Self {
+        TerminalSink {
+            json,
+            show_reasoning,
+            ends_with_newline: true,
+            wrote_answer: false,
+            reasoning_open: false,
+            stdout_closed: false,
+            cancel,
+        }
+    }
+
+    fn write_stdout(&mut self, bytes: &[u8]) {
+        if self.stdout_closed {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        if out.write_all(bytes).and_then(|()| out.flush()).is_err() {
+            // The reader went away (`| head`): stop the request instead of generating into nothing.
+            self.stdout_closed = true;
+            self.cancel.cancel();
+        }
+    }
+
+    fn close_reasoning(&mut self) {
+        if self.reasoning_open {
+            eprintln!();
+            self.reasoning_open = false;
+        }
+    }
+
+    /// Ends the answer with a newline if it has text that lacks one.
+    fn end_answer(&mut self) {
+        self.close_reasoning();
+        if !self.json && self.wrote_answer && !self.ends_with_newline {
+            self.write_stdout(b"\n");
+        }
+    }
+}
+
+impl ChatSink for TerminalSink {
+    fn send(&mut self, event: ChatEvent) {
+        if self.json {
+            match serde_json::to_vec(&event) {
+                Ok(mut line) => {
+                    line.push(b'\n');
+                    self.write_stdout(&line);
+                }
+                Err(e) => eprintln!("error: could not encode an event: {e}"),
+            }
+            return;
+        }
+        match event {
+            ChatEvent::Delta { text } => {
+                self.close_reasoning();
+                if !text.is_empty() {
+                    self.wrote_answer = true;
+                    self.ends_with_newline = text.ends_with('\n');
+                    self.write_stdout(text.as_bytes());
+                }
+            }
+            ChatEvent::Reasoning { text } if self.show_reasoning => {
+                let mut err = std::io::stderr().lock();
+                if !self.reasoning_open {
+                    let _ = err.write_all(b"thinking: ");
+                    self.reasoning_open = true;
+                }
+                let _ = err.write_all(text.as_bytes());
+                let _ = err.flush();
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! The terminal front end: `palaver ask` and `palaver key`, over the same core as the GUI.
+//!
+//! Exit codes: 0 the answer completed; 1 the request or stream failed (partial text stays
+//! on stdout); 2 usage or configuration errors; 130 interrupted by Ctrl-C.
+//! stdout carries only the answer (or NDJSON events with `--json`); everything else goes
+//! to stderr. The key never appears in any output.
+
+mod ask;
+mod key;
+
+use clap::{Parser, Subcommand};
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "palaver",
+    version,
+    about = "A fast, private chat client for OpenAI and every OpenAI-compatible server",
+    after_help = "Examples:\n  palaver ask \"What is the capital of Peru?\"\n  git diff | palaver ask -s \"Review this patch\"\n  palaver ask --base-url http://localhost:11434/v1 -m llama3.2 \"Hello\"\n  palaver key set"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ask one question and stream the answer to stdout
+    Ask(ask::AskArgs),
+    /// Store, remove or inspect the API key in the system keyring
+    Key {
+        #[command(subcommand)]
+        action: key::KeyAction,
+    },
+}
+
+/// Parses argv and runs the chosen command. Returns the process exit code.
+pub fn main() -> i32 {
+    init_tracing();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+        }
+    };
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        let _ = Cli::command().print_help();
+        return EXIT_USAGE;
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let code = runtime.block_on(async move {
+        match command {
+            Command::Ask(args) => ask::run(args).await,
+            Command::Key { action } => key::run(action).await,
+        }
+    });
+    // Do not wait for a keyring call stuck behind a prompt.
+    runtime.shutdown_background();
+    code
+}
+
+/// Logs go to stderr, off unless `PALAVER_LOG` asks (e.g. `PALAVER_LOG=debug`). Logs never
+/// carry message text or keys.
+fn init_tracing() {
+    let Ok(filter) = std::env::var("PALAVER_LOG") else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

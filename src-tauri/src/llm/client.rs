@@ -1,0 +1,458 @@
+//! The streaming request: POST, check the status, read server-sent events, report tokens.
+//!
+//! Contract:
+//! - The HTTP status is checked before the body is read as a stream; an error body is read
+//!   (bounded) only to explain the error.
+//! - Every wait is bounded by the idle timeout: for the response headers and between any two
+//!   reads. There is deliberately no total-request timeout: a healthy answer may take minutes.
+//! - A request is retried only before anything was shown: connect errors, 408, 409, 429
+//!   (not `insufficient_quota`) and 5xx, honouring `Retry-After` up to a cap. Once the
+//!   status is 200 nothing is ever sent again.
+//! - Dropping the future returned by [`LlmClient::stream_chat`] drops the response, which
+//!   closes the connection at once, so the server stops generating. That is how callers
+//!   cancel (`tokio::select!` against a token or Ctrl-C).
+//! - A stream is complete when it had a `finish_reason` or `[DONE]`; one that ends without
+//!   either is an interrupted answer and fails with the text so far already delivered.
+//!
+//! Bytes go through [`split_lines`] before `eventsource-stream`: that parser copies its
+//! whole remaining buffer once per line, so feeding it a 64 KiB read at once costs
+//! quadratic time. Handing it one line at a time (zero-copy `Bytes` slices) keeps it linear.
+
+use super::error::{ChatError, ErrorKind};
+use super::http_error::{self, MAX_ERROR_BODY};
+use super::request::{ChatRequest, Endpoint};
+use super::wire::{parse_payload, ChunkContent, FinishReason, Payload, Usage};
+use bytes::Bytes;
+use eventsource_stream::{EventStreamError, Eventsource};
+use futures_util::{FutureExt, Stream, StreamExt};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use std::time::Duration;
+
+/// What a stream delivers while it runs. The end (finish or failure) is the return value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    Delta(String),
+    Reasoning(String),
+    Usage(Usage),
+}
+
+/// Receives a stream's events as they arrive.
+pub trait StreamSink {
+    fn event(&mut self, event: StreamEvent);
+    /// Everything that one network read delivered has been passed to `event`; nothing more
+    /// is ready without waiting. Sinks that buffer write out here, so a token that arrives
+    /// alone is shown alone and at once.
+    fn flush(&mut self) {}
+}
+
+impl<F: FnMut(StreamEvent)> StreamSink for F {
+    fn event(&mut self, event: StreamEvent) {
+        self(event)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// The first backoff; doubled for each further retry.
+    pub base_delay: Duration,
+    /// The longest we wait before a retry. A `Retry-After` beyond this is not waited out:
+    /// the error is reported with the time to retry instead.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 2,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Option<Duration> {
+        if attempt >= self.max_retries {
+            return None;
+        }
+        match retry_after {
+            Some(wait) if wait > self.max_delay => None,
+            Some(wait) => Some(wait),
+            None => {
+                let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16));
+                Some(exp.min(self.max_delay))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// The longest silence tolerated: before the response headers and between reads.
+    pub idle_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            idle_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// One per process: it owns the connection pool, so requests reuse connections.
+#[derive(Debug, Clone)]
+pub struct LlmClient {
+    http: reqwest::Client,
+    options: ClientOptions,
+}
+
+impl LlmClient {
+    pub fn new(options: ClientOptions) -> Result<Self, ChatError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("palaver/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(options.connect_timeout)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| {
+                ChatError::new(
+                    ErrorKind::Network,
+                    format!("Could not set up the HTTP client: {e}"),
+                )
+            })?;
+        Ok(LlmClient { http, options })
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Streams one answer into `sink`. Returns how it finished, or why it failed; either
+    /// way, every token received was delivered to `sink` first.
+    pub async fn stream_chat(
+        &self,
+        endpoint: &Endpoint,
+        request: &ChatRequest,
+        sink: &mut dyn StreamSink,
+    ) -> Result<FinishReason, ChatError> {
+        let secret = endpoint.api_key().map(|k| k.expose());
+        let result = async {
+            let response = self.send_with_retries(endpoint, request).await?;
+            self.read_answer(response, sink).await
+        }
+        .await;
+        result.map_err(|e| e.scrubbed(secret))
+    }
+
+    async fn send_with_retries(
+        &self,
+        endpoint: &Endpoint,
+        request: &ChatRequest,
+    ) -> Result<reqwest::Response, ChatError> {
+        let body = Bytes::from(request.to_json().map_err(|e| {
+            ChatError::new(
+                ErrorKind::BadRequest,
+                format!("Could not encode the request: {e}"),
+            )
+        })?);
+        let url = endpoint.url("chat/completions");
+        let mut attempt = 0;
+        loop {
+            let mut builder = self
+                .http
+                .post(url.clone())
+                .header(CONTENT_TYPE, "application/json")
+                .header(ACCEPT, "text/event-stream")
+                .body(body.clone());
+            if let Some(key) = endpoint.api_key() {
+                builder = builder.bearer_auth(key.expose());
+            }
+            let idle = self.options.idle_timeout;
+            let (error, retry_after, retryable) =
+                match tokio::time::timeout(idle, builder.send()).await {
+                    Err(_) => return Err(ChatError::timeout(idle)),
+                    Ok(Ok(response)) if response.status().is_success() => return Ok(response),
+                    Ok(Ok(response)) => {
+                        let status = response.status();
+                        let headers = response.headers().clone();
+                        let body = read_bounded(response, idle).await;
+                        let failure = http_error::classify(status, &headers, &body);
+                        (failure.error, failure.retry_after, failure.retryable)
+                    }
+                    Ok(Err(e)) => {
+                        let retryable = e.is_connect();
+                        (send_error(&e, &url), None, retryable)
+                    }
+                };
+            let delay = retryable
+                .then(|| self.options.retry.backoff(attempt, retry_after))
+                .flatten();
+            match delay {
+                Some(delay) => {
+                    tracing::info!(
+                        attempt,
+                        kind = %error.kind,
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying the request"
+                    );
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                None => return Err(error),
+            }
+        }
+    }
+
+    async fn read_answer(
+        &self,
+        response: reqwest::Response,
+        sink: &mut dyn StreamSink,
+    ) -> Result<FinishReason, ChatError> {
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if content_type.starts_with("application/json") {
+            // A server that ignored `stream: true` and sent the whole answer at once.
+            let body = read_bounded(response, self.options.idle_timeout).await;
+            let text = String::from_utf8_lossy(&body);
+            return match parse_payload(&text)? {
+                Payload::Done => Ok(FinishReason::Stop),
+                Payload::Chunk(chunk) => {
+                    let finish = deliver(chunk, sink);
+                    sink.flush();
+                    Ok(finish.unwrap_or(FinishReason::Stop))
+                }
+            };
+        }
+        if content_type.contains("html") {
+            return Err(ChatError::new(
+                ErrorKind::Protocol,
+                "The server answered with a web page instead of an event stream — is the base URL an API endpoint (it usually ends in /v1)?",
+            ));
+        }
+        read_event_stream(response.bytes_stream(), self.options.idle_timeout, sink).await
+    }
+}
+
+/// Reads the server-sent events of a successful response into `sink`.
+pub async fn read_event_stream<S, E>(
+    bytes: S,
+    idle: Duration,
+    sink: &mut dyn StreamSink,
+) -> Result<FinishReason, ChatError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut events = bytes.flat_map(split_lines).eventsource();
+    let mut finish: Option<FinishReason> = None;
+    loop {
+        let first = match tokio::time::timeout(idle, events.next()).await {
+            Ok(item) => item,
+            // A stall after the finish reason (a missing `[DONE]`) still is a whole answer.
+            Err(_) if finish.is_some() => break,
+            Err(_) => return Err(ChatError::timeout(idle)),
+        };
+        let mut item = first;
+        loop {
+            match item {
+                None => {
+                    sink.flush();
+                    return finish.ok_or_else(|| {
+                        ChatError::new(
+                            ErrorKind::Network,
+                            "The server closed the stream before the answer was complete (interrupted).",
+                        )
+                    });
+                }
+                Some(Err(e)) => {
+                    sink.flush();
+                    return Err(event_stream_error(e));
+                }
+                Some(Ok(event)) => {
+                    let outcome = if event.event == "error" {
+                        Err(ChatError::new(
+                            ErrorKind::Server,
+                            format!("The server reported an error mid-answer: {}", event.data.trim()),
+                        ))
+                    } else {
+                        parse_payload(&event.data)
+                    };
+                    match outcome {
+                        Ok(Payload::Done) => {
+                            sink.flush();
+                            return Ok(finish.unwrap_or(FinishReason::Stop));
+                        }
+                        Ok(Payload::Chunk(chunk)) => {
+                            if let Some(reason) = deliver(chunk, sink) {
+                                finish = Some(reason);
+                            }
+                        }
+                        Err(e) => {
+                            sink.flush();
+                            return Err(e);
+                        }
+                    }
+                }
+            }
+            // Drain whatever is ready without waiting, then flush once for the whole read.
+            match events.next().now_or_never() {
+                Some(next) => item = next,
+                None => break,
+            }
+        }
+        sink.flush();
+    }
+    sink.flush();
+    Ok(finish.unwrap_or(FinishReason::Stop))
+}
+
+/// Passes on what one payload carried; returns its finish reason.
+fn deliver(chunk: ChunkContent<'_>, sink: &mut dyn StreamSink) -> Option<FinishReason> {
+    if let Some(r) = chunk.reasoning {
+        sink.event(StreamEvent::Reasoning(r.into_owned()));
+    }
+    if let Some(t) = chunk.text {
+        sink.event(StreamEvent::Delta(t.into_owned()));
+    }
+    if let Some(u) = chunk.usage {
+        sink.event(StreamEvent::Usage(u));
+    }
+    chunk.finish_reason
+}
+
+/// Splits each read into single lines (each ending in `\n`, the last one possibly partial),
+/// without copying. See the module docs for why.
+fn split_lines<E>(
+    chunk: Result<Bytes, E>,
+) -> futures_util::stream::Iter<std::vec::IntoIter<Result<Bytes, E>>> {
+    let pieces = match chunk {
+        Err(e) => vec![Err(e)],
+        Ok(bytes) => line_pieces(bytes).into_iter().map(Ok).collect(),
+    };
+    futures_util::stream::iter(pieces)
+}
+
+fn line_pieces(mut bytes: Bytes) -> Vec<Bytes> {
+    let mut pieces = Vec::with_capacity(bytes.len() / 64 + 1);
+    while let Some(pos) = bytes.iter().position(|&b| b == b'\n') {
+        pieces.push(bytes.split_to(pos + 1));
+    }
+    if !bytes.is_empty() {
+        pieces.push(bytes);
+    }
+    pieces
+}
+
+fn event_stream_error<E: std::fmt::Display>(e: EventStreamError<E>) -> ChatError {
+    match e {
+        EventStreamError::Transport(e) => ChatError::new(
+            ErrorKind::Network,
+            format!("The connection broke mid-answer: {}", error_chain_text(&e.to_string())),
+        ),
+        EventStreamError::Utf8(e) => ChatError::new(
+            ErrorKind::Protocol,
+            format!("The server sent text that is not valid UTF-8: {e}"),
+        ),
+        EventStreamError::Parser(e) => ChatError::new(
+            ErrorKind::Protocol,
+            format!("The server sent a malformed event stream: {e}"),
+        ),
+    }
+}
+
+fn error_chain_text(text: &str) -> String {
+    if text.is_empty() {
+        "no details".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+fn send_error(e: &reqwest::Error, url: &url::Url) -> ChatError {
+    use std::error::Error as _;
+    let host = url.host_str().unwrap_or("the server");
+    let mut cause = String::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    if cause.is_empty() {
+        cause = e.to_string();
+    }
+    if e.is_timeout() {
+        return ChatError::new(
+            ErrorKind::Timeout,
+            format!("Could not connect to {host} in time: {cause}"),
+        );
+    }
+    if e.is_connect() {
+        return ChatError::new(
+            ErrorKind::Network,
+            format!("Could not connect to {host}: {cause}"),
+        );
+    }
+    ChatError::new(
+        ErrorKind::Network,
+        format!("The request to {host} failed: {cause}"),
+    )
+}
+
+/// Reads at most [`MAX_ERROR_BODY`] bytes of a body, giving up quietly on a stall.
+async fn read_bounded(response: reqwest::Response, idle: Duration) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while body.len() < MAX_ERROR_BODY {
+        match tokio::time::timeout(idle, stream.next()).await {
+            Ok(Some(Ok(chunk))) => {
+                let room = MAX_ERROR_BODY - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            _ => break,
+        }
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_respects_the_cap() {
+        let p = RetryPolicy {
+            max_retries: 3,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(250),
+        };
+        assert_eq!(p.backoff(0, None), Some(Duration::from_millis(100)));
+        assert_eq!(p.backoff(1, None), Some(Duration::from_millis(200)));
+        assert_eq!(p.backoff(2, None), Some(Duration::from_millis(250)));
+        assert_eq!(p.backoff(3, None), None);
+        assert_eq!(p.backoff(0, Some(Duration::from_millis(50))), Some(Duration::from_millis(50)));
+        assert_eq!(p.backoff(0, Some(Duration::from_secs(5))), None);
+    }
+
+    #[test]
+    fn lines_are_split_without_losing_bytes() {
+        let input = Bytes::from_static(b"data: a\n\ndata: b\r\n\r\ndata: partial");
+        let pieces = line_pieces(input.clone());
+        assert_eq!(pieces.len(), 5);
+        assert_eq!(&pieces[4][..], b"data: partial");
+        assert_eq!(pieces.concat(), input.to_vec());
+    }
+}

@@ -1,0 +1,20 @@
+//! The wire protocol of OpenAI-compatible chat servers, with no UI and no storage.
+//!
+//! [`LlmClient::stream_chat`] sends one [`ChatRequest`] to an [`Endpoint`] and delivers the
+//! answer as [`StreamEvent`]s to a [`StreamSink`], ending in a [`FinishReason`] or a
+//! [`ChatError`]. Everything a server can get wrong — split UTF-8, odd chunking, keep-alive
+//! comments, error bodies in any format, errors mid-stream, stalls — is handled here, so the
+//! GUI and the CLI see one clean sequence of events.
+
+mod client;
+mod error;
+mod http_error;
+mod request;
+mod wire;
+
+pub use client::{
+    read_event_stream, ClientOptions, LlmClient, RetryPolicy, StreamEvent, StreamSink,
+};
+pub use error::{human_duration, scrub_secrets, ChatError, ErrorKind};
+pub use request::{BadBaseUrl, ChatRequest, Endpoint, Message, Role, OPENAI_BASE_URL};
+pub use wire::{parse_payload, ChunkContent, FinishReason, Payload, Usage};
