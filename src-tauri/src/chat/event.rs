@@ -19,17 +19,25 @@ pub enum ChatEvent {
         model: String,
     },
     /// Answer text, in order.
-    Delta { text: String },
+    Delta {
+        text: String,
+    },
     /// Thinking text, shown apart from the answer.
-    Reasoning { text: String },
+    Reasoning {
+        text: String,
+    },
     #[serde(rename_all = "camelCase")]
     Usage {
         prompt_tokens: u64,
         completion_tokens: u64,
     },
     #[serde(rename_all = "camelCase")]
-    Finished { finish_reason: FinishReason },
-    Failed { error: ChatError },
+    Finished {
+        finish_reason: FinishReason,
+    },
+    Failed {
+        error: ChatError,
+    },
 }
 
 /// Who a stream belongs to.

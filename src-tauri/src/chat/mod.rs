@@ -13,7 +13,9 @@ mod event;
 
 pub use event::{ChatEvent, ChatSink, StreamIds};
 
-use crate::llm::{ChatError, ChatRequest, Endpoint, FinishReason, LlmClient, StreamEvent, StreamSink, Usage};
+use crate::llm::{
+    ChatError, ChatRequest, Endpoint, FinishReason, LlmClient, StreamEvent, StreamSink, Usage,
+};
 use tokio_util::sync::CancellationToken;
 
 /// How a reply ended, with everything it produced.

@@ -55,7 +55,9 @@ fn parse_temperature(s: &str) -> Result<f32, String> {
 }
 
 fn parse_seconds(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s.parse().map_err(|_| format!("“{s}” is not a number of seconds"))?;
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("“{s}” is not a number of seconds"))?;
     if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 {
         Ok(Duration::from_secs_f64(secs))
     } else {
@@ -140,7 +142,9 @@ pub async fn run(args: AskArgs) -> i32 {
             EXIT_INTERRUPTED
         }
         Ok(FinishReason::Length) => {
-            eprintln!("note: the answer stopped at the model's length limit (finish_reason: length).");
+            eprintln!(
+                "note: the answer stopped at the model's length limit (finish_reason: length)."
+            );
             EXIT_OK
         }
         Ok(FinishReason::ContentFilter) => {

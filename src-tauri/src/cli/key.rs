@@ -52,7 +52,9 @@ pub async fn run(action: KeyAction) -> i32 {
             let name = profile.clone();
             match secrets::off_runtime(store, move |s| s.set(&name, &key)).await {
                 Ok(()) => {
-                    eprintln!("Stored the key for “{profile}” in the system keyring (…{last_four}).");
+                    eprintln!(
+                        "Stored the key for “{profile}” in the system keyring (…{last_four})."
+                    );
                     EXIT_OK
                 }
                 Err(e) => keyring_failure(&e),
@@ -81,7 +83,9 @@ pub async fn run(action: KeyAction) -> i32 {
                 (Some(KeySource::Environment), Some(last)) => {
                     println!("{profile}: key from the environment, OPENAI_API_KEY (…{last}); none stored");
                 }
-                _ => println!("{profile}: no key (store one with `palaver key set --profile {profile}`)"),
+                _ => println!(
+                    "{profile}: no key (store one with `palaver key set --profile {profile}`)"
+                ),
             }
             if let Some(error) = status.keyring_error {
                 eprintln!("error [keyring_unavailable]: {error}");

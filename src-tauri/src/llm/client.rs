@@ -286,7 +286,10 @@ where
                     let outcome = if event.event == "error" {
                         Err(ChatError::new(
                             ErrorKind::Server,
-                            format!("The server reported an error mid-answer: {}", event.data.trim()),
+                            format!(
+                                "The server reported an error mid-answer: {}",
+                                event.data.trim()
+                            ),
                         ))
                     } else {
                         parse_payload(&event.data)
@@ -294,6 +297,7 @@ where
                     match outcome {
                         Ok(Payload::Done) => {
                             sink.flush();
+                            release_connection(events).await;
                             return Ok(finish.unwrap_or(FinishReason::Stop));
                         }
                         Ok(Payload::Chunk(chunk)) => {
@@ -321,6 +325,14 @@ where
 }
 
 /// Passes on what one payload carried; returns its finish reason.
+/// Reads what follows `[DONE]` — normally just the chunked-encoding terminator, already on
+/// its way — so that the connection goes back to the pool for the next request instead of
+/// being closed. A server that keeps the body open is cut off after a moment.
+async fn release_connection<T: Stream + Unpin>(mut rest: T) {
+    let drain = async { while rest.next().await.is_some() {} };
+    let _ = tokio::time::timeout(Duration::from_millis(100), drain).await;
+}
+
 fn deliver(chunk: ChunkContent<'_>, sink: &mut dyn StreamSink) -> Option<FinishReason> {
     if let Some(r) = chunk.reasoning {
         sink.event(StreamEvent::Reasoning(r.into_owned()));
@@ -361,7 +373,10 @@ fn event_stream_error<E: std::fmt::Display>(e: EventStreamError<E>) -> ChatError
     match e {
         EventStreamError::Transport(e) => ChatError::new(
             ErrorKind::Network,
-            format!("The connection broke mid-answer: {}", error_chain_text(&e.to_string())),
+            format!(
+                "The connection broke mid-answer: {}",
+                error_chain_text(&e.to_string())
+            ),
         ),
         EventStreamError::Utf8(e) => ChatError::new(
             ErrorKind::Protocol,
@@ -443,7 +458,10 @@ mod tests {
         assert_eq!(p.backoff(1, None), Some(Duration::from_millis(200)));
         assert_eq!(p.backoff(2, None), Some(Duration::from_millis(250)));
         assert_eq!(p.backoff(3, None), None);
-        assert_eq!(p.backoff(0, Some(Duration::from_millis(50))), Some(Duration::from_millis(50)));
+        assert_eq!(
+            p.backoff(0, Some(Duration::from_millis(50))),
+            Some(Duration::from_millis(50))
+        );
         assert_eq!(p.backoff(0, Some(Duration::from_secs(5))), None);
     }
 

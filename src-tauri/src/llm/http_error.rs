@@ -24,7 +24,9 @@ pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     let (detail, code) = describe_body(headers, body);
     let retry_after = retry_after(headers);
     let reason = status.canonical_reason().unwrap_or("");
-    let label = format!("{} {reason}", status.as_u16()).trim_end().to_owned();
+    let label = format!("{} {reason}", status.as_u16())
+        .trim_end()
+        .to_owned();
     let specific = kind_for_code(code.as_deref(), &detail);
 
     let (kind, summary) = match status.as_u16() {
@@ -37,17 +39,26 @@ pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
             "The account has no quota left (check the plan and billing)".to_owned(),
         ),
         429 => (ErrorKind::RateLimited, "Rate limited".to_owned()),
-        408 => (ErrorKind::Timeout, "The server timed out waiting for the request".to_owned()),
+        408 => (
+            ErrorKind::Timeout,
+            "The server timed out waiting for the request".to_owned(),
+        ),
         404 => (
             ErrorKind::BadRequest,
             "Not found — check the base URL and the model name".to_owned(),
         ),
-        413 => (ErrorKind::ContextTooLong, "The request is too large for the server".to_owned()),
+        413 => (
+            ErrorKind::ContextTooLong,
+            "The request is too large for the server".to_owned(),
+        ),
         400..=499 if specific == Some(ErrorKind::ContextTooLong) => (
             ErrorKind::ContextTooLong,
             "The conversation is too long for this model".to_owned(),
         ),
-        400..=499 => (ErrorKind::BadRequest, "The server rejected the request".to_owned()),
+        400..=499 => (
+            ErrorKind::BadRequest,
+            "The server rejected the request".to_owned(),
+        ),
         _ => (ErrorKind::Server, "The server had an error".to_owned()),
     };
 
@@ -87,7 +98,11 @@ fn describe_body(headers: &HeaderMap, body: &[u8]) -> (String, Option<String>) {
         return ("the server gave no details.".to_owned(), None);
     }
     if let Ok(parsed) = serde_json::from_str::<ErrorBody<'_>>(text) {
-        let code = parsed.error.as_ref().and_then(|e| e.code()).map(str::to_owned);
+        let code = parsed
+            .error
+            .as_ref()
+            .and_then(|e| e.code())
+            .map(str::to_owned);
         let message = parsed
             .error
             .as_ref()
@@ -108,7 +123,10 @@ fn describe_body(headers: &HeaderMap, body: &[u8]) -> (String, Option<String>) {
         || text.starts_with('<');
     if is_html {
         return match html_title(text) {
-            Some(title) => (format!("the server answered with an HTML page titled “{title}”."), None),
+            Some(title) => (
+                format!("the server answered with an HTML page titled “{title}”."),
+                None,
+            ),
             None => ("the server answered with an HTML page.".to_owned(), None),
         };
     }
@@ -120,7 +138,10 @@ fn html_title(html: &str) -> Option<String> {
     let start = lower.find("<title")?;
     let open_end = lower[start..].find('>')? + start + 1;
     let close = lower[open_end..].find("</title")? + open_end;
-    let title = html[open_end..close].split_whitespace().collect::<Vec<_>>().join(" ");
+    let title = html[open_end..close]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     (!title.is_empty()).then(|| excerpt(&title))
 }
 
@@ -136,10 +157,14 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     }
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_millis((secs * 1000.0) as u64));
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_millis((secs * 1000.0) as u64));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 #[cfg(test)]
@@ -172,7 +197,10 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        assert_eq!(retry_after(&headers(&[("retry-after", "7")])), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "7")])),
+            Some(Duration::from_secs(7))
+        );
         assert_eq!(
             retry_after(&headers(&[("retry-after", "7"), ("retry-after-ms", "250")])),
             Some(Duration::from_millis(250))

@@ -98,8 +98,12 @@ pub struct BadBaseUrl(pub String, pub String);
 impl Endpoint {
     pub fn new(base_url: &str, api_key: Option<ApiKey>) -> Result<Self, BadBaseUrl> {
         let trimmed = base_url.trim();
-        let mut url = Url::parse(trimmed)
-            .map_err(|e| BadBaseUrl(trimmed.to_owned(), format!("{e} (expected e.g. https://api.openai.com/v1)")))?;
+        let mut url = Url::parse(trimmed).map_err(|e| {
+            BadBaseUrl(
+                trimmed.to_owned(),
+                format!("{e} (expected e.g. https://api.openai.com/v1)"),
+            )
+        })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(BadBaseUrl(
                 trimmed.to_owned(),

@@ -149,10 +149,9 @@ impl ErrorWire<'_> {
     /// The machine-readable code: `code` when it is a string, else `type`.
     pub(crate) fn code(&self) -> Option<&str> {
         match self {
-            ErrorWire::Object { code, kind, .. } => code
-                .as_ref()
-                .and_then(|c| c.as_str())
-                .or(kind.as_deref()),
+            ErrorWire::Object { code, kind, .. } => {
+                code.as_ref().and_then(|c| c.as_str()).or(kind.as_deref())
+            }
             ErrorWire::Text(_) => None,
         }
     }
@@ -217,10 +216,7 @@ pub fn parse_payload(data: &str) -> Result<Payload<'_>, ChatError> {
                 .filter(|s| !s.is_empty());
             content.text = delta.content.or(delta.refusal).filter(|s| !s.is_empty());
         }
-        content.finish_reason = choice
-            .finish_reason
-            .as_deref()
-            .map(FinishReason::from_wire);
+        content.finish_reason = choice.finish_reason.as_deref().map(FinishReason::from_wire);
     }
     Ok(Payload::Chunk(content))
 }
@@ -281,7 +277,8 @@ mod tests {
 
     #[test]
     fn content_is_borrowed_when_unescaped() {
-        let c = chunk(r#"{"choices":[{"index":0,"delta":{"content":"Hello"},"finish_reason":null}]}"#);
+        let c =
+            chunk(r#"{"choices":[{"index":0,"delta":{"content":"Hello"},"finish_reason":null}]}"#);
         assert!(matches!(c.text, Some(Cow::Borrowed("Hello"))));
     }
 
@@ -302,7 +299,9 @@ mod tests {
 
     #[test]
     fn usage_chunk_with_empty_choices() {
-        let c = chunk(r#"{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21}}"#);
+        let c = chunk(
+            r#"{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21}}"#,
+        );
         assert_eq!(
             c.usage,
             Some(Usage {

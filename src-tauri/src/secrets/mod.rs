@@ -136,7 +136,9 @@ pub struct KeyStatus {
 
 /// The key in the environment, if it holds a usable one.
 pub fn env_key() -> Option<ApiKey> {
-    std::env::var(ENV_KEY).ok().and_then(|v| ApiKey::parse(&v).ok())
+    std::env::var(ENV_KEY)
+        .ok()
+        .and_then(|v| ApiKey::parse(&v).ok())
 }
 
 /// The key for `profile`: the keyring's, else the environment's. A keyring error is returned
@@ -218,10 +220,18 @@ mod tests {
     async fn keyring_first_then_environment() {
         let store = Arc::new(MemoryStore::default());
         let env = ApiKey::parse("env-key-0000").ok();
-        let r = resolve_key(store.clone(), "openai", env.clone()).await.unwrap().unwrap();
+        let r = resolve_key(store.clone(), "openai", env.clone())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(r.source, KeySource::Environment);
-        store.set("openai", &ApiKey::parse("ring-key-1111").unwrap()).unwrap();
-        let r = resolve_key(store.clone(), "openai", env).await.unwrap().unwrap();
+        store
+            .set("openai", &ApiKey::parse("ring-key-1111").unwrap())
+            .unwrap();
+        let r = resolve_key(store.clone(), "openai", env)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(r.source, KeySource::Keyring);
         assert_eq!(r.key.last_four(), "1111");
     }
@@ -230,9 +240,14 @@ mod tests {
     async fn a_broken_keyring_is_no_error_when_the_environment_has_a_key() {
         let store = Arc::new(MemoryStore::unavailable("no Secret Service on the bus"));
         let env = ApiKey::parse("env-key-2222").ok();
-        let r = resolve_key(store.clone(), "openai", env).await.unwrap().unwrap();
+        let r = resolve_key(store.clone(), "openai", env)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(r.source, KeySource::Environment);
-        let err = resolve_key(store.clone(), "openai", None).await.unwrap_err();
+        let err = resolve_key(store.clone(), "openai", None)
+            .await
+            .unwrap_err();
         assert!(matches!(err, SecretError::Unavailable(_)));
         let status = key_status(store, "openai", None).await;
         assert!(!status.present);

@@ -1,0 +1,191 @@
+//! Just enough HTTP/1.1 by hand: read a request, write a scripted response step by step
+//! while watching the socket for the client going away.
+
+use crate::{chunk, Framing, RecordedRequest, Reply, Shared, Step};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+
+const MAX_HEAD: usize = 64 * 1024;
+
+pub(crate) async fn serve_connection(socket: TcpStream, shared: Arc<Shared>) {
+    let _ = socket.set_nodelay(true);
+    let (mut reader, mut writer) = socket.into_split();
+    let mut buffered = Vec::new();
+    loop {
+        let request = match read_request(&mut reader, &mut buffered).await {
+            Some(r) => r,
+            None => return,
+        };
+        let reply = shared.next_reply(&request);
+        if request.path != crate::STATS_PATH {
+            shared.record(request);
+        }
+        let outcome = tokio::select! {
+            written = write_reply(&mut writer, &reply) => written,
+            () = wait_for_close(&mut reader, &mut buffered) => Err(std::io::ErrorKind::ConnectionAborted.into()),
+        };
+        match outcome {
+            Ok(()) => {
+                shared.note_completed();
+                if reply.framing == Framing::Close {
+                    let _ = writer.shutdown().await;
+                    return;
+                }
+            }
+            Err(_) => {
+                shared.note_disconnect();
+                return;
+            }
+        }
+    }
+}
+
+/// Reads until the client closes the connection (or it fails). Bytes that arrive meanwhile
+/// are kept for the next request.
+async fn wait_for_close(reader: &mut OwnedReadHalf, buffered: &mut Vec<u8>) {
+    let mut tmp = [0u8; 4096];
+    loop {
+        match reader.read(&mut tmp).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buffered.extend_from_slice(&tmp[..n]),
+        }
+    }
+}
+
+async fn read_request(
+    reader: &mut OwnedReadHalf,
+    buffered: &mut Vec<u8>,
+) -> Option<RecordedRequest> {
+    let mut tmp = [0u8; 8192];
+    let head_end = loop {
+        if let Some(pos) = find(buffered, b"\r\n\r\n") {
+            break pos;
+        }
+        if buffered.len() > MAX_HEAD {
+            return None;
+        }
+        let n = reader.read(&mut tmp).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buffered.extend_from_slice(&tmp[..n]);
+    };
+    let head = String::from_utf8_lossy(&buffered[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_owned();
+    let path = first.next()?.to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let length = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    buffered.drain(..head_end + 4);
+    while buffered.len() < length {
+        let n = reader.read(&mut tmp).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buffered.extend_from_slice(&tmp[..n]);
+    }
+    let body: Vec<u8> = buffered.drain(..length).collect();
+    Some(RecordedRequest {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Status",
+    }
+}
+
+async fn write_reply(writer: &mut OwnedWriteHalf, reply: &Reply) -> std::io::Result<()> {
+    let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
+    for (k, v) in &reply.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    match reply.framing {
+        Framing::Chunked => head.push_str("transfer-encoding: chunked\r\n"),
+        Framing::Close => head.push_str("connection: close\r\n"),
+    }
+    head.push_str("\r\n");
+    writer.write_all(head.as_bytes()).await?;
+    for step in &reply.steps {
+        match step {
+            Step::Write(bytes) => write_piece(writer, reply.framing, bytes).await?,
+            Step::Pause(d) => tokio::time::sleep(*d).await,
+            Step::Stall => std::future::pending::<()>().await,
+            Step::Tokens {
+                count,
+                batch_bytes,
+                delay,
+            } => {
+                let mut batch = String::with_capacity(batch_bytes + 512);
+                for i in 0..*count {
+                    batch.push_str(&chunk(&crate::token(i)));
+                    if batch.len() >= *batch_bytes {
+                        write_piece(writer, reply.framing, batch.as_bytes()).await?;
+                        batch.clear();
+                        if !delay.is_zero() {
+                            tokio::time::sleep(*delay).await;
+                        }
+                    }
+                }
+                if !batch.is_empty() {
+                    write_piece(writer, reply.framing, batch.as_bytes()).await?;
+                }
+            }
+        }
+    }
+    if reply.framing == Framing::Chunked {
+        writer.write_all(b"0\r\n\r\n").await?;
+    }
+    writer.flush().await
+}
+
+async fn write_piece(
+    writer: &mut OwnedWriteHalf,
+    framing: Framing,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    match framing {
+        Framing::Chunked => {
+            let mut piece = Vec::with_capacity(bytes.len() + 16);
+            piece.extend_from_slice(format!("{:x}\r\n", bytes.len()).as_bytes());
+            piece.extend_from_slice(bytes);
+            piece.extend_from_slice(b"\r\n");
+            writer.write_all(&piece).await
+        }
+        Framing::Close => writer.write_all(bytes).await,
+    }
+}
