@@ -1,0 +1,164 @@
+//! The key in a real Secret Service: GNOME Keyring on a private D-Bus session bus
+//! (`dbus-run-session`), with a throw-away home, driven through the real binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use mock_openai::{MockServer, Reply};
+use std::path::Path;
+use std::time::Duration;
+
+const KEY: &str = "sk-keyring-test-0123456789-WXYZ";
+
+/// Runs `script` with bash inside a fresh session bus with an unlocked GNOME Keyring.
+/// `$PALAVER` is the binary under test. Returns stdout (steps print their own markers).
+async fn in_keyring_session(home: &Path, script: &str, env: &[(&str, &str)]) -> String {
+    let prelude = r#"
+set -u
+export HOME="$TEST_HOME" XDG_RUNTIME_DIR="$TEST_HOME/run" XDG_DATA_HOME="$TEST_HOME/.local/share"
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+printf 'test-password' | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null 2>&1
+"#;
+    let mut cmd = tokio::process::Command::new("dbus-run-session");
+    cmd.arg("--")
+        .arg("bash")
+        .arg("-c")
+        .arg(format!("{prelude}\n{script}"))
+        .env("TEST_HOME", home)
+        .env("PALAVER", env!("CARGO_BIN_EXE_palaver"))
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("the keyring session hung")
+        .expect("dbus-run-session and gnome-keyring must be installed (.ci/install-deps)");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains(KEY), "the key leaked on stderr:\n{stderr}");
+    format!("{stdout}\n--- stderr ---\n{stderr}")
+}
+
+fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if std::fs::read(&path)
+                .is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            {
+                hits.push(path.display().to_string());
+            }
+        }
+    }
+    hits
+}
+
+#[tokio::test]
+async fn key_set_stores_in_the_secret_service_and_ask_uses_it() {
+    let home = tempfile::tempdir().unwrap();
+    let server = MockServer::start().await.unwrap();
+    server.push(Reply::answer(&["Answered", " with the stored key."]));
+    let script = format!(
+        r#"
+echo "== status before"; "$PALAVER" key status; echo "exit=$?"
+echo "== set"; printf '%s\n' "$THE_KEY" | "$PALAVER" key set; echo "exit=$?"
+echo "== lookup"; secret-tool lookup service palaver username openai | sed "s/$THE_KEY/<the key>/"; echo; echo "exit=$?"
+echo "== status after"; "$PALAVER" key status; echo "exit=$?"
+echo "== ask"; "$PALAVER" ask --base-url "{base}" "Hello"; echo "exit=$?"
+echo "== clear"; "$PALAVER" key clear; echo "exit=$?"
+echo "== lookup after clear"; secret-tool lookup service palaver username openai; echo "exit=$?"
+"#,
+        base = server.base_url()
+    );
+    let out = in_keyring_session(home.path(), &script, &[("THE_KEY", KEY)]).await;
+
+    assert!(out.contains("== status before\nopenai: no key"), "{out}");
+    assert!(
+        out.contains("Stored the key for “openai” in the system keyring (…WXYZ)."),
+        "{out}"
+    );
+    assert!(
+        out.contains("== lookup\n<the key>\nexit=0"),
+        "the Secret Service does not hold the key:\n{out}"
+    );
+    assert!(
+        out.contains("openai: key stored in the system keyring (…WXYZ)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("== ask\nAnswered with the stored key.\nexit=0"),
+        "{out}"
+    );
+    assert_eq!(
+        server.requests()[0].header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    assert!(out.contains("Removed the key for “openai”"), "{out}");
+    assert!(out.contains("== lookup after clear\nexit=1"), "{out}");
+    // Only the keyring itself ever had the key, and it stores it encrypted.
+    assert_eq!(files_containing(home.path(), KEY), Vec::<String>::new());
+    // stdout printed the key only where the script itself replaced it.
+    assert!(!out.contains(KEY), "{out}");
+}
+
+#[tokio::test]
+async fn profiles_have_separate_keys_and_the_environment_is_a_labelled_fallback() {
+    let home = tempfile::tempdir().unwrap();
+    let script = r#"
+printf 'sk-work-key-000000000001111\n' | "$PALAVER" key set --profile work >/dev/null 2>&1
+echo "== work"; "$PALAVER" key status --profile work
+echo "== openai"; "$PALAVER" key status
+echo "== openai with env"; OPENAI_API_KEY=sk-env-key-0000000002222 "$PALAVER" key status
+echo "== bad key"; printf 'two words\n' | "$PALAVER" key set; echo "exit=$?"
+"#;
+    let out = in_keyring_session(home.path(), script, &[]).await;
+    assert!(
+        out.contains("== work\nwork: key stored in the system keyring (…1111)"),
+        "{out}"
+    );
+    assert!(out.contains("== openai\nopenai: no key"), "{out}");
+    assert!(
+        out.contains("openai: key from the environment, OPENAI_API_KEY (…2222); none stored"),
+        "{out}"
+    );
+    assert!(out.contains("== bad key\nexit=2"), "{out}");
+    assert!(
+        out.contains("That does not look like an API key: it contains spaces or line breaks"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn no_secret_service_is_a_clear_error_and_never_a_plaintext_fallback() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_palaver"))
+        .args(["key", "set"])
+        .env("HOME", home.path())
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .env_remove("OPENAI_API_KEY")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = out;
+    use tokio::io::AsyncWriteExt;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{KEY}\n").as_bytes())
+        .await
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("error [keyring_unavailable]"), "{stderr}");
+    assert!(stderr.contains("OPENAI_API_KEY"), "{stderr}");
+    assert!(!stderr.contains(KEY));
+    assert_eq!(files_containing(home.path(), KEY), Vec::<String>::new());
+}
