@@ -1,7 +1,7 @@
 //! Just enough HTTP/1.1 by hand: read a request, write a scripted response step by step
 //! while watching the socket for the client going away.
 
-use crate::{chunk, Framing, RecordedRequest, Reply, Shared, Step};
+use crate::{Framing, RecordedRequest, Reply, Shared, Step};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -149,7 +149,7 @@ async fn write_reply(writer: &mut OwnedWriteHalf, reply: &Reply) -> std::io::Res
             } => {
                 let mut batch = String::with_capacity(batch_bytes + 512);
                 for i in 0..*count {
-                    batch.push_str(&chunk(&crate::token(i)));
+                    crate::push_token_chunk(&mut batch, &crate::token(i));
                     if batch.len() >= *batch_bytes {
                         write_piece(writer, reply.framing, batch.as_bytes()).await?;
                         batch.clear();
