@@ -5,9 +5,12 @@
 //! - [`llm`]: the streaming protocol (request, SSE parsing, errors, retries);
 //! - [`secrets`]: API keys in the OS keyring;
 //! - [`chat`]: one reply, end to end, delivered to a sink as [`chat::ChatEvent`]s;
-//! - [`cli`]: the terminal front end.
+//! - [`cli`]: the terminal front end;
+//! - [`app`]: the Tauri shell, the only module that uses `tauri`.
 
+pub mod app;
 pub mod chat;
 pub mod cli;
 pub mod llm;
+pub mod paths;
 pub mod secrets;

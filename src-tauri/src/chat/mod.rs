@@ -9,8 +9,10 @@
 //! Cancellation is a `CancellationToken`: cancelling drops the request future, which closes
 //! the connection at once, and the reply ends `Finished { cancelled }` with its text kept.
 
+mod conversations;
 mod event;
 
+pub use conversations::Conversations;
 pub use event::{ChatEvent, ChatSink, StreamIds};
 
 use crate::llm::{
@@ -132,4 +134,36 @@ impl Forwarder<'_> {
             self.sink.send(previous);
         }
     }
+}
+
+/// The endpoint for a profile: its base URL and key (keyring first, then
+/// `OPENAI_API_KEY`). OpenAI itself requires a key; any other server gets one only if one
+/// is stored or set, so local servers work without.
+pub async fn endpoint_for(
+    secrets: std::sync::Arc<dyn crate::secrets::SecretStore>,
+    profile: &str,
+    base_url: &str,
+) -> Result<Endpoint, ChatError> {
+    use crate::llm::ErrorKind;
+    let bare = Endpoint::new(base_url, None)
+        .map_err(|e| ChatError::new(ErrorKind::BadRequest, e.to_string()))?;
+    let needs_key = bare.is_openai();
+    let key = match crate::secrets::resolve_key(secrets, profile, crate::secrets::env_key()).await {
+        Ok(Some(resolved)) => Some(resolved.key),
+        Ok(None) if needs_key => {
+            return Err(ChatError::new(
+                ErrorKind::NoApiKey,
+                format!("No API key is set for “{profile}”."),
+            ))
+        }
+        Ok(None) => None,
+        Err(e) if needs_key => {
+            return Err(ChatError::new(ErrorKind::KeyringUnavailable, e.to_string()))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "keyring unreadable; sending without a key");
+            None
+        }
+    };
+    Endpoint::new(base_url, key).map_err(|e| ChatError::new(ErrorKind::BadRequest, e.to_string()))
 }

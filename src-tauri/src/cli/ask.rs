@@ -1,12 +1,12 @@
 //! `palaver ask`: one question, the answer streamed to stdout as it arrives.
 
 use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
-use crate::chat::{stream_reply, ChatEvent, ChatSink, StreamIds};
+use crate::chat::{endpoint_for, stream_reply, ChatEvent, ChatSink, StreamIds};
 use crate::llm::{
     ChatError, ChatRequest, ClientOptions, Endpoint, ErrorKind, FinishReason, LlmClient, Message,
     RetryPolicy, OPENAI_BASE_URL,
 };
-use crate::secrets::{self, OsKeyring, DEFAULT_PROFILE};
+use crate::secrets::{OsKeyring, DEFAULT_PROFILE};
 use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,13 +78,20 @@ pub async fn run(args: AskArgs) -> i32 {
         Ok(p) => p,
         Err(message) => return usage_error(None, &message),
     };
-    let key = match resolve_key(&args).await {
-        Ok(key) => key,
-        Err(code) => return code,
-    };
-    let endpoint = match Endpoint::new(&args.base_url, key) {
+    let endpoint = match endpoint_for(Arc::new(OsKeyring), &args.profile, &args.base_url).await {
         Ok(e) => e,
-        Err(e) => return usage_error(None, &e.to_string()),
+        Err(e) if e.kind == ErrorKind::NoApiKey => {
+            return usage_error(
+                Some(e.kind),
+                &format!(
+                    "{} Store one in the system keyring with `palaver key set{}` (it reads the key from stdin), or set OPENAI_API_KEY.",
+                    e.message,
+                    profile_flag(&args.profile)
+                ),
+            )
+        }
+        Err(e) if e.kind == ErrorKind::KeyringUnavailable => return usage_error(Some(e.kind), &e.message),
+        Err(e) => return usage_error(None, &e.message),
     };
     let client = match LlmClient::new(ClientOptions {
         idle_timeout: args.idle_timeout,
@@ -162,6 +169,14 @@ pub async fn run(args: AskArgs) -> i32 {
     }
 }
 
+fn profile_flag(profile: &str) -> String {
+    if profile == DEFAULT_PROFILE {
+        String::new()
+    } else {
+        format!(" --profile {profile}")
+    }
+}
+
 fn hint_for(error: &ChatError, endpoint: &Endpoint, profile: &str) -> Option<String> {
     match error.kind {
         ErrorKind::Auth if endpoint.api_key().is_none() => Some(format!(
@@ -175,27 +190,6 @@ fn hint_for(error: &ChatError, endpoint: &Endpoint, profile: &str) -> Option<Str
             endpoint.base_url()
         )),
         _ => None,
-    }
-}
-
-/// The profile's key; `Err(exit code)` after telling the user what to do.
-async fn resolve_key(args: &AskArgs) -> Result<Option<secrets::ApiKey>, i32> {
-    let needs_key = Endpoint::new(&args.base_url, None).is_ok_and(|e| e.is_openai());
-    match secrets::resolve_key(Arc::new(OsKeyring), &args.profile, secrets::env_key()).await {
-        Ok(Some(resolved)) => Ok(Some(resolved.key)),
-        Ok(None) if needs_key => Err(usage_error(
-            Some(ErrorKind::NoApiKey),
-            &format!(
-                "No API key for profile “{}”. Store one in the system keyring with `palaver key set` (it reads the key from stdin), or set OPENAI_API_KEY.",
-                args.profile
-            ),
-        )),
-        Ok(None) => Ok(None),
-        Err(e) if needs_key => Err(usage_error(Some(ErrorKind::KeyringUnavailable), &e.to_string())),
-        Err(e) => {
-            tracing::warn!(error = %e, "keyring unreadable; sending without a key");
-            Ok(None)
-        }
     }
 }
 

@@ -49,9 +49,7 @@ pub fn main() -> i32 {
         }
     };
     let Some(command) = cli.command else {
-        use clap::CommandFactory;
-        let _ = Cli::command().print_help();
-        return EXIT_USAGE;
+        return crate::app::run();
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -37,7 +37,7 @@ pub enum StreamEvent {
 }
 
 /// Receives a stream's events as they arrive.
-pub trait StreamSink {
+pub trait StreamSink: Send {
     fn event(&mut self, event: StreamEvent);
     /// Everything that one network read delivered has been passed to `event`; nothing more
     /// is ready without waiting. Sinks that buffer write out here, so a token that arrives
@@ -45,7 +45,7 @@ pub trait StreamSink {
     fn flush(&mut self) {}
 }
 
-impl<F: FnMut(StreamEvent)> StreamSink for F {
+impl<F: FnMut(StreamEvent) + Send> StreamSink for F {
     fn event(&mut self, event: StreamEvent) {
         self(event)
     }

@@ -9,6 +9,7 @@
 mod client;
 mod error;
 mod http_error;
+mod models;
 mod request;
 mod wire;
 
@@ -16,5 +17,6 @@ pub use client::{
     read_event_stream, ClientOptions, LlmClient, RetryPolicy, StreamEvent, StreamSink,
 };
 pub use error::{human_duration, scrub_secrets, ChatError, ErrorKind};
+pub use models::list_models;
 pub use request::{BadBaseUrl, ChatRequest, Endpoint, Message, Role, OPENAI_BASE_URL};
 pub use wire::{parse_payload, ChunkContent, FinishReason, Payload, Usage};

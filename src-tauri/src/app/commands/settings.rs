@@ -1,0 +1,75 @@
+//! Settings: read, save (broadcast as `settings://changed`), and the server's model list.
+
+use crate::app::error::CommandError;
+use crate::app::settings::Settings;
+use crate::app::state::{Core, SettingsState};
+use crate::chat::endpoint_for;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+use tauri::{AppHandle, Emitter, Runtime, State};
+
+pub const SETTINGS_CHANGED: &str = "settings://changed";
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsView {
+    pub settings: Settings,
+    /// Where requests go now (the profile's URL, else `OPENAI_BASE_URL`, else OpenAI).
+    pub effective_base_url: String,
+    pub base_url_from_env: bool,
+    /// A one-time message about the settings file, such as an unreadable one kept aside.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+    pub data_dir: String,
+}
+
+fn view(state: &SettingsState, notice: Option<String>) -> SettingsView {
+    let settings = state.get();
+    let (effective_base_url, base_url_from_env) = settings.effective_base_url();
+    SettingsView {
+        settings,
+        effective_base_url,
+        base_url_from_env,
+        notice,
+        data_dir: crate::paths::data_dir().display().to_string(),
+    }
+}
+
+#[tauri::command]
+pub fn get_settings(state: State<'_, SettingsState>) -> SettingsView {
+    let notice = state.notice.lock().unwrap_or_else(|p| p.into_inner()).take();
+    view(&state, notice)
+}
+
+#[tauri::command]
+pub fn save_settings<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, SettingsState>,
+    settings: Settings,
+) -> Result<SettingsView, CommandError> {
+    let settings = settings
+        .validated()
+        .map_err(|m| CommandError::new("bad_request", m))?;
+    state
+        .replace(settings)
+        .map_err(|m| CommandError::new("storage", m))?;
+    let view = view(&state, None);
+    let _ = app.emit(SETTINGS_CHANGED, &view);
+    Ok(view)
+}
+
+/// The models the server offers. `base_url` lets the settings form ask before saving.
+#[tauri::command]
+pub async fn list_models(
+    core: State<'_, Arc<Core>>,
+    state: State<'_, SettingsState>,
+    base_url: Option<String>,
+) -> Result<Vec<String>, CommandError> {
+    let settings = state.get();
+    let base_url = base_url
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| settings.effective_base_url().0);
+    let endpoint = endpoint_for(core.secrets.clone(), &settings.profile.id, &base_url).await?;
+    Ok(crate::llm::list_models(core.client.http(), &endpoint, Duration::from_secs(10)).await?)
+}

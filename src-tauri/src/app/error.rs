@@ -1,0 +1,46 @@
+//! Errors as the webview receives them: `{ kind, message }` with a stable `kind`.
+
+use crate::llm::{BadBaseUrl, ChatError, ErrorKind};
+use crate::secrets::SecretError;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[serde(rename_all = "camelCase")]
+#[error("{message}")]
+pub struct CommandError {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl CommandError {
+    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        CommandError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ChatError> for CommandError {
+    fn from(e: ChatError) -> Self {
+        CommandError::new(e.kind.as_str(), e.message)
+    }
+}
+
+impl From<SecretError> for CommandError {
+    fn from(e: SecretError) -> Self {
+        let kind = match e {
+            SecretError::InvalidKey(_) => "invalid_key",
+            SecretError::Unavailable(_) | SecretError::Timeout(_) => {
+                ErrorKind::KeyringUnavailable.as_str()
+            }
+        };
+        CommandError::new(kind, e.to_string())
+    }
+}
+
+impl From<BadBaseUrl> for CommandError {
+    fn from(e: BadBaseUrl) -> Self {
+        CommandError::new("bad_base_url", e.to_string())
+    }
+}

@@ -1,0 +1,222 @@
+// End to end: the real app binary in a real WebKit window (Xvfb), driven over WebDriver
+// (tauri-driver + WebKitWebDriver), with a real Secret Service and the mock OpenAI server.
+// Run through .ci/e2e, which provides the display, the session bus and the keyring.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { Keys, Session } from './webdriver.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+const APP = join(target, 'debug', 'palaver');
+const MOCK = join(target, 'debug', 'mock-openai');
+const KEY = 'sk-e2e-test-key-0123456789-LAST';
+const SHOTS = process.env.PALAVER_SCREENSHOTS;
+const DRIVER_PORT = 4444;
+
+/** @type {{ mock: import('node:child_process').ChildProcess, driver: import('node:child_process').ChildProcess, base: string, dataDir: string }} */
+let stack;
+/** @type {Session} */
+let app;
+
+async function startMock() {
+  const mock = spawn(MOCK, ['--token-delay-ms', '40', '--require-key', KEY, '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise((res, rej) => {
+    createInterface({ input: mock.stdout }).once('line', res);
+    mock.once('exit', (code) => rej(new Error(`mock-openai exited with ${code}`)));
+  });
+  return { mock, base: String(line).trim() };
+}
+
+async function startDriver(env) {
+  const driver = spawn('tauri-driver', ['--port', String(DRIVER_PORT)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${DRIVER_PORT}/status`);
+      if (res.ok) return driver;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error('tauri-driver did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stats() {
+  const res = await fetch(`${stack.base.replace(/\/v1$/, '')}/_mock/stats`);
+  return res.json();
+}
+
+function filesContaining(dir, needle) {
+  const hits = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) hits.push(...filesContaining(path, needle));
+    else if (readFileSync(path).includes(needle)) hits.push(path);
+  }
+  return hits;
+}
+
+async function shot(name) {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  writeFileSync(join(SHOTS, `${name}.png`), await app.screenshot());
+}
+
+/** Types a message and sends it with Enter; returns the number of replies before it. */
+async function ask(text) {
+  const before = (await app.findAll('.msg.assistant')).length;
+  const input = await app.find('#message');
+  await input.type(text);
+  await input.type(Keys.ENTER);
+  await app.waitFor(async () => (await app.findAll('.msg.assistant')).length > before, { what: 'a reply to appear' });
+  return before;
+}
+
+const lastReply = (part) => app.exec(`const r = [...document.querySelectorAll('.msg.assistant')].pop(); return r ? r.querySelector('${part}')?.innerText ?? '' : '';`);
+const lastReplyBusy = () => app.exec(`return [...document.querySelectorAll('.msg.assistant')].pop()?.getAttribute('aria-busy') === 'true';`);
+const waitIdle = () => app.waitFor(async () => !(await lastReplyBusy()), { timeout: 30000, what: 'the reply to end' });
+
+before(async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'palaver-e2e-'));
+  const { mock, base } = await startMock();
+  const driver = await startDriver({ PALAVER_DATA_DIR: dataDir, OPENAI_BASE_URL: base, OPENAI_API_KEY: '' });
+  stack = { mock, driver, base, dataDir };
+  app = await Session.start(`http://127.0.0.1:${DRIVER_PORT}`, { application: APP });
+  await app.setWindowRect({ width: 1000, height: 760 }).catch(() => {});
+});
+
+after(async () => {
+  await app?.quit();
+  stack?.driver.kill();
+  stack?.mock.stdin.end();
+  stack?.mock.kill();
+});
+
+test('first run: the key pasted in the welcome screen goes to the Secret Service and nowhere else', async () => {
+  const welcome = await app.waitFor(async () => (await app.find('#welcome')).displayed(), { what: 'the welcome screen' });
+  assert.ok(welcome);
+  await shot('welcome');
+  await (await app.find('#w-key')).type(KEY);
+  await (await app.find('#w-key-form button[type=submit]')).click();
+  await app.waitFor(async () => (await app.find('#message')).displayed(), { what: 'the chat after the welcome screen' });
+
+  const stored = execFileSync('secret-tool', ['lookup', 'service', 'palaver', 'username', 'openai']).toString();
+  assert.equal(stored, KEY, 'the Secret Service holds the key');
+  assert.deepEqual(filesContaining(stack.dataDir, KEY), [], 'no file under the data dir holds the key');
+  const page = await app.exec('return document.documentElement.outerHTML');
+  assert.ok(!page.includes(KEY), 'the page does not hold the key');
+});
+
+test('a reply streams in: the text grows in visible steps before the end', async () => {
+  await ask('Explain streaming please');
+  const lengths = [];
+  let midShot = false;
+  await app.waitFor(async () => {
+    const text = await lastReply('.content');
+    if (lengths.at(-1) !== text.length) lengths.push(text.length);
+    if (!midShot && text.length > 120) {
+      midShot = true;
+      await shot('mid-answer');
+    }
+    return !(await lastReplyBusy());
+  }, { timeout: 30000, interval: 30, what: 'the streamed reply' });
+  const steps = lengths.filter((n) => n > 0);
+  assert.ok(steps.length >= 5, `the text grew in ${steps.length} visible steps: ${lengths.join(' ')}`);
+  const final = await lastReply('.content');
+  assert.match(final, /That is all/);
+  assert.ok(await app.exec(`return !!document.querySelector('.msg.assistant:last-child .codeblock .copy')`), 'the code block has a copy button');
+  assert.ok(await app.exec(`return document.querySelectorAll('.msg.assistant:last-child table td').length >= 4`), 'the table rendered');
+  const req = (await stats()).lastRequest;
+  assert.equal(req.body.stream, true);
+  assert.ok(req.authorization, 'the request carried the key');
+});
+
+test('Stop halts the reply, keeps its text, and the server sees the disconnect', async () => {
+  const disconnectsBefore = (await stats()).disconnects;
+  await ask('Tell me a long story [slow]');
+  await app.waitFor(async () => (await lastReply('.content')).length > 20, { what: 'some text before stopping' });
+  await (await app.find('#stop')).click();
+  await waitIdle();
+  const kept = await lastReply('.content');
+  assert.ok(kept.length > 20, 'the partial text is kept');
+  assert.match(await lastReply('.status'), /Stopped/);
+  await app.waitFor(async () => (await stats()).disconnects > disconnectsBefore, { what: 'the server to see the disconnect' });
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await lastReply('.content'), kept, 'nothing arrives after Stop');
+});
+
+test('Escape stops a reply too', async () => {
+  await ask('Another story [slow]');
+  await app.waitFor(async () => (await lastReply('.content')).length > 5, { what: 'text' });
+  await (await app.find('#message')).type(Keys.ESCAPE);
+  await waitIdle();
+  assert.match(await lastReply('.status'), /Stopped/);
+});
+
+test('a 401 shows what it means, offers Retry and the settings', async () => {
+  await ask('Trigger [401]');
+  await waitIdle();
+  const status = await lastReply('.status');
+  assert.match(status, /The server did not accept the API key/);
+  assert.ok(!status.includes('0123456789'), 'no part of the key in the message');
+  const buttons = await app.exec(`return [...document.querySelectorAll('.msg.assistant:last-child .status button')].map(b => b.textContent)`);
+  assert.deepEqual(buttons, ['Retry', 'Open settings']);
+  await shot('error-401');
+});
+
+test('a mid-stream error shows the server message and keeps the partial text', async () => {
+  await ask('Please fail [midstream-error]');
+  await waitIdle();
+  assert.match(await lastReply('.content'), /^Here is a short/);
+  const status = await lastReply('.status');
+  assert.match(status, /The server had a problem/);
+  assert.match(status, /The model crashed while generating/);
+});
+
+test('a reply with malicious markdown runs no script and loads no remote image', async () => {
+  await app.exec('window.__pwned = false;');
+  await ask('Show me [xss]');
+  await waitIdle();
+  assert.match(await lastReply('.content'), /Harmless text/);
+  assert.equal(await app.exec('return window.__pwned'), false);
+  const found = await app.exec(`const c = document.querySelector('.msg.assistant:last-child .content');
+    return { scripts: c.querySelectorAll('script').length, imgs: c.querySelectorAll('img').length,
+             handlers: c.innerHTML.match(/onerror|onclick/gi)?.length ?? 0,
+             jsLinks: [...c.querySelectorAll('a')].filter(a => (a.getAttribute('href') || '').startsWith('javascript')).length };`);
+  assert.deepEqual(found, { scripts: 0, imgs: 0, handlers: 0, jsLinks: 0 });
+  // Clicking the defused link does nothing: the app is still here.
+  await app.exec(`document.querySelector('.msg.assistant:last-child .content a')?.click()`);
+  assert.ok((await app.exec('return location.href')).startsWith('tauri://') || (await app.exec('return location.host')) === 'tauri.localhost');
+});
+
+test('reasoning shows in a collapsible section apart from the answer', async () => {
+  await ask('Think first [reasoning]');
+  await waitIdle();
+  const reasoning = await app.exec(`const r = document.querySelector('.msg.assistant:last-child details.thinking'); return { hidden: r.hidden, text: r.querySelector('.reasoning').textContent }`);
+  assert.equal(reasoning.hidden, false);
+  assert.match(reasoning.text, /Let me think/);
+  assert.ok(!(await lastReply('.content')).includes('Let me think'));
+});
+
+test('a narrow window and the dark theme', async () => {
+  await app.setWindowRect({ width: 420, height: 760 });
+  await new Promise((r) => setTimeout(r, 300));
+  const overflow = await app.exec('return document.documentElement.scrollWidth > window.innerWidth + 1');
+  assert.equal(overflow, false, 'nothing sticks out sideways at 420 px');
+  await shot('narrow');
+  await (await app.find('#open-settings')).click();
+  await app.exec(`const s = document.querySelector('#s-theme'); s.value = 'dark'; s.dispatchEvent(new Event('change'));`);
+  await (await app.find('#s-save')).click();
+  await app.waitFor(async () => (await app.exec('return document.documentElement.dataset.theme')) === 'dark', { what: 'the dark theme' });
+  await app.setWindowRect({ width: 1000, height: 760 });
+  await new Promise((r) => setTimeout(r, 300));
+  await shot('dark');
+  const settings = JSON.parse(readFileSync(join(stack.dataDir, 'settings.json'), 'utf8'));
+  assert.equal(settings.settings.theme, 'dark');
+  assert.ok(!JSON.stringify(settings).includes(KEY));
+});

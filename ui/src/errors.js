@@ -1,0 +1,40 @@
+// What each error kind means for a person, and what they can do about it.
+
+/**
+ * @param {{ kind: string, message: string, retryAfterSecs?: number }} error
+ * @returns {{ title: string, detail: string, action?: 'settings' }}
+ */
+export function describeError(error) {
+  const detail = error.message;
+  switch (error.kind) {
+    case 'no_api_key':
+      return { title: 'No API key yet', detail: 'Add your API key in Settings, or point Palaver at a local server.', action: 'settings' };
+    case 'keyring_unavailable':
+      return { title: 'The system keyring is not available', detail, action: 'settings' };
+    case 'auth':
+      return { title: 'The server did not accept the API key', detail, action: 'settings' };
+    case 'rate_limited':
+      return {
+        title: error.retryAfterSecs ? `Rate limited — you can retry in ${error.retryAfterSecs} s` : 'Rate limited — wait a moment, then retry',
+        detail,
+      };
+    case 'quota':
+      return { title: 'The account is out of quota', detail };
+    case 'context_too_long':
+      return { title: 'This conversation is too long for the model', detail: `${detail} Start a new chat or pick a model with a larger context.` };
+    case 'bad_request':
+      return { title: 'The server refused the request', detail, action: 'settings' };
+    case 'server':
+      return { title: 'The server had a problem', detail };
+    case 'network':
+      return detail.includes('interrupted')
+        ? { title: 'The connection ended before the reply was complete', detail: 'The text so far is kept.' }
+        : { title: 'Could not reach the server', detail, action: 'settings' };
+    case 'timeout':
+      return { title: 'The server stopped responding', detail };
+    case 'protocol':
+      return { title: 'The server sent something unexpected', detail };
+    default:
+      return { title: 'Something went wrong', detail };
+  }
+}
