@@ -119,7 +119,7 @@ test('a reply streams in: the text grows in visible steps before the end', async
   await app.waitFor(async () => {
     const text = await lastReply('.content');
     if (lengths.at(-1) !== text.length) lengths.push(text.length);
-    if (!midShot && text.length > 120) {
+    if (!midShot && text.length > 260) {
       midShot = true;
       await shot('mid-answer');
     }
@@ -211,6 +211,9 @@ test('a narrow window and the dark theme', async () => {
   await shot('narrow');
   await (await app.find('#open-settings')).click();
   await app.exec(`const s = document.querySelector('#s-theme'); s.value = 'dark'; s.dispatchEvent(new Event('change'));`);
+  await app.waitFor(async () => (await app.find('#s-key-status')).text(), { what: 'the key status in settings' });
+  assert.match(await (await app.find('#s-key-status')).text(), /Stored in the system keyring \(…LAST\)/);
+  await shot('settings');
   await (await app.find('#s-save')).click();
   await app.waitFor(async () => (await app.exec('return document.documentElement.dataset.theme')) === 'dark', { what: 'the dark theme' });
   await app.setWindowRect({ width: 1000, height: 760 });

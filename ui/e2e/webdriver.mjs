@@ -1,6 +1,6 @@
 // A small W3C WebDriver client over fetch: just what the end-to-end tests use.
 
-const ELEMENT = 'element-6066-11e4-a52a-4f6ed8ff0000';
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 export const Keys = { ENTER: '\uE007', ESCAPE: '\uE00C', SHIFT: '\uE008' };
 
 async function call(base, method, path, body) {
@@ -43,6 +43,7 @@ export class Session {
   /** @param {string} css */
   async find(css) {
     const v = await this.cmd('POST', '/element', { using: 'css selector', value: css });
+    if (!v?.[ELEMENT]) throw new Error(`no element for ${css}: ${JSON.stringify(v)}`);
     return new Element(this, v[ELEMENT]);
   }
 

@@ -197,6 +197,7 @@ class Exchange {
     this.status.hidden = false;
     this.status.className = 'status note';
     this.status.replaceChildren(el('span', '', text));
+    keepScrolled(this.wasNearBottom);
   }
 
   /** @param {{ kind: string, message: string, retryAfterSecs?: number }} error */
@@ -219,6 +220,7 @@ class Exchange {
       buttons.append(open);
     }
     this.status.replaceChildren(text, buttons);
+    keepScrolled(this.wasNearBottom);
   }
 }
 
