@@ -11,6 +11,15 @@ fn main() {
         "clear_api_key",
         "api_key_status",
         "open_external",
+        "list_conversations",
+        "get_conversation",
+        "show_version",
+        "rename_conversation",
+        "set_pinned",
+        "delete_conversation",
+        "search_history",
+        "export_conversation",
+        "import_history",
     ];
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
     println!("cargo:rerun-if-changed=ui/dist");

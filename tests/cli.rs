@@ -23,11 +23,17 @@ fn palaver(server: &MockServer) -> Command {
         )
         .env("OPENAI_API_KEY", KEY)
         .env("OPENAI_BASE_URL", server.base_url())
+        .env("PALAVER_DATA_DIR", data_dir())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     cmd
+}
+
+/// One history for this test process, away from the user's.
+fn data_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("palaver-cli-tests-{}", std::process::id()))
 }
 
 struct Output {

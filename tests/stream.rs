@@ -745,6 +745,7 @@ async fn cancelling_a_reply_keeps_its_text_and_says_cancelled() {
         ids,
         &mut |e| events.push(e),
         &cancel,
+        None,
     )
     .await;
     stopper.await.unwrap();
@@ -775,6 +776,7 @@ async fn reply_events_end_with_exactly_one_failure_and_keep_the_text() {
         StreamIds::default(),
         &mut |e| events.push(e),
         &CancellationToken::new(),
+        None,
     )
     .await;
     assert_eq!(outcome.text, "Kept");

@@ -4,6 +4,7 @@
 //! events and sends intents. The modules below are plain Rust shared by the CLI and the GUI:
 //! - [`llm`]: the streaming protocol (request, SSE parsing, errors, retries);
 //! - [`secrets`]: API keys in the OS keyring;
+//! - [`history`]: conversations in SQLite, searchable offline;
 //! - [`chat`]: one reply, end to end, delivered to a sink as [`chat::ChatEvent`]s;
 //! - [`cli`]: the terminal front end;
 //! - [`app`]: the Tauri shell, the only module that uses `tauri`.
@@ -11,6 +12,7 @@
 pub mod app;
 pub mod chat;
 pub mod cli;
+pub mod history;
 pub mod llm;
 pub mod paths;
 pub mod secrets;

@@ -129,6 +129,7 @@ fn run_palaver(base: &str, tokens: usize) -> Figure {
             }
         },
         &CancellationToken::new(),
+        None,
     ));
     let wall = start.elapsed();
     let after = rusage(libc::RUSAGE_SELF);

@@ -44,3 +44,16 @@ impl From<BadBaseUrl> for CommandError {
         CommandError::new("bad_base_url", e.to_string())
     }
 }
+
+impl From<crate::history::HistoryError> for CommandError {
+    fn from(e: crate::history::HistoryError) -> Self {
+        use crate::history::HistoryError as H;
+        let kind = match &e {
+            H::NotFound(_) => "not_found",
+            H::Invalid(_) => "bad_request",
+            _ if e.is_storage_full() => "disk_full",
+            _ => "storage",
+        };
+        CommandError::new(kind, e.to_string())
+    }
+}

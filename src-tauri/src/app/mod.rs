@@ -13,7 +13,7 @@ mod windows;
 
 pub use commands::ALL as COMMANDS;
 
-use crate::chat::Conversations;
+use crate::history::HistoryDb;
 use crate::llm::{ClientOptions, LlmClient};
 use crate::secrets::OsKeyring;
 use state::{Core, SettingsState, StreamRegistry};
@@ -40,6 +40,7 @@ pub fn run() -> i32 {
 pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_store::Builder::new().build())
         .invoke_handler(tauri::generate_handler![
             commands::chat::send_message,
@@ -51,6 +52,15 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::keys::clear_api_key,
             commands::keys::api_key_status,
             commands::links::open_external,
+            commands::history::list_conversations,
+            commands::history::get_conversation,
+            commands::history::show_version,
+            commands::history::rename_conversation,
+            commands::history::set_pinned,
+            commands::history::delete_conversation,
+            commands::history::search_history,
+            commands::history::export_conversation,
+            commands::history::import_history,
         ])
         .setup(|app| {
             setup(app.handle())?;
@@ -62,10 +72,32 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), Box<dyn std::error::Error>> {
     let data_dir = crate::paths::data_dir();
     std::fs::create_dir_all(&data_dir).map_err(|e| {
-        format!("cannot create the data directory {}: {e}", data_dir.display())
+        format!(
+            "cannot create the data directory {}: {e}",
+            data_dir.display()
+        )
     })?;
     let settings_path = data_dir.join(settings::FILE_NAME);
-    let notice = settings::quarantine_unreadable(&settings_path);
+    let mut notices: Vec<String> = settings::quarantine_unreadable(&settings_path)
+        .into_iter()
+        .collect();
+    // A history that cannot be opened is reported and left alone; this session then keeps
+    // its conversations in memory only.
+    let history = match HistoryDb::open(&data_dir.join(crate::history::FILE_NAME)) {
+        Ok(db) => {
+            if let Err(e) = db.recover_interrupted() {
+                tracing::warn!(error = %e, "could not mark interrupted replies");
+            }
+            db
+        }
+        Err(e) => {
+            notices.push(format!(
+                "{e} Conversations in this session will not be saved."
+            ));
+            HistoryDb::open(std::path::Path::new(":memory:"))?
+        }
+    };
+    let notice = (!notices.is_empty()).then(|| notices.join(" "));
     let store = settings::SettingsStore::open(app, &settings_path)?;
     let current = store.load();
     app.manage(SettingsState {
@@ -76,7 +108,7 @@ fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), Box<dyn std::error
     app.manage(Arc::new(Core {
         client: LlmClient::new(ClientOptions::default())?,
         secrets: Arc::new(OsKeyring),
-        conversations: Conversations::default(),
+        history: Arc::new(history),
     }));
     app.manage(Arc::new(StreamRegistry::default()));
     Ok(())

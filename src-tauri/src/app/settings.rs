@@ -152,7 +152,6 @@ impl<R: Runtime> SettingsStore<R> {
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default()
     }
-
 }
 
 impl<R: Runtime> SettingsPersistence for SettingsStore<R> {
@@ -179,7 +178,10 @@ mod tests {
         assert!(!path.exists());
         let kept: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
         assert_eq!(kept.len(), 1);
-        assert_eq!(std::fs::read(kept[0].path()).unwrap(), b"{ this is not json");
+        assert_eq!(
+            std::fs::read(kept[0].path()).unwrap(),
+            b"{ this is not json"
+        );
     }
 
     #[test]
@@ -197,7 +199,10 @@ mod tests {
         s.profile.base_url = "localhost:11434".into();
         assert!(s.clone().validated().is_err());
         s.profile.base_url = " http://localhost:11434/v1 ".into();
-        assert_eq!(s.clone().validated().unwrap().profile.base_url, "http://localhost:11434/v1");
+        assert_eq!(
+            s.clone().validated().unwrap().profile.base_url,
+            "http://localhost:11434/v1"
+        );
         s.temperature = Some(3.0);
         assert!(s.validated().is_err());
     }

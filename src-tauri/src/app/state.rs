@@ -1,7 +1,7 @@
 //! What the shell keeps between commands: small managed types, one concern each.
 
 use super::settings::{Settings, SettingsPersistence};
-use crate::chat::Conversations;
+use crate::history::HistoryDb;
 use crate::llm::LlmClient;
 use crate::secrets::SecretStore;
 use std::collections::HashMap;
@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
 /// The core shared by every command: one HTTP client (one connection pool), the keyring,
-/// the open conversations.
+/// the history.
 pub struct Core {
     pub client: LlmClient,
     pub secrets: Arc<dyn SecretStore>,
-    pub conversations: Conversations,
+    pub history: Arc<HistoryDb>,
 }
 
 /// Streams in flight, by stream id, so `cancel_stream` can stop one.
@@ -58,7 +58,10 @@ pub struct SettingsState {
 
 impl SettingsState {
     pub fn get(&self) -> Settings {
-        self.current.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn replace(&self, settings: Settings) -> Result<(), String> {

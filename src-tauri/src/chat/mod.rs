@@ -9,11 +9,18 @@
 //! Cancellation is a `CancellationToken`: cancelling drops the request future, which closes
 //! the connection at once, and the reply ends `Finished { cancelled }` with its text kept.
 
-mod conversations;
 mod event;
 
-pub use conversations::Conversations;
 pub use event::{ChatEvent, ChatSink, StreamIds};
+
+use crate::history::{HistoryDb, Turn};
+use std::time::{Duration, Instant};
+
+/// Saves a growing reply: called with the text and the reasoning so far.
+pub type Checkpoint<'a> = dyn FnMut(&str, &str) + Send + 'a;
+
+/// How often a streaming reply is saved: a crash loses at most this much.
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
 
 use crate::llm::{
     ChatError, ChatRequest, Endpoint, FinishReason, LlmClient, StreamEvent, StreamSink, Usage,
@@ -38,6 +45,7 @@ pub async fn stream_reply(
     ids: StreamIds,
     sink: &mut dyn ChatSink,
     cancel: &CancellationToken,
+    checkpoint: Option<&mut Checkpoint<'_>>,
 ) -> ReplyOutcome {
     sink.send(ChatEvent::Started {
         stream_id: ids.stream_id,
@@ -51,6 +59,9 @@ pub async fn stream_reply(
         text: String::new(),
         reasoning: String::new(),
         usage: None,
+        checkpoint,
+        last_checkpoint: Instant::now(),
+        unsaved: false,
     };
     let result = {
         let stream = client.stream_chat(endpoint, request, &mut forward);
@@ -85,18 +96,22 @@ pub async fn stream_reply(
 }
 
 /// Adapts the stream's events to `ChatEvent`s, merging same-kind text within one read.
-struct Forwarder<'a> {
+struct Forwarder<'a, 'c, 'd> {
     sink: &'a mut dyn ChatSink,
     pending: Option<ChatEvent>,
     text: String,
     reasoning: String,
     usage: Option<Usage>,
+    checkpoint: Option<&'c mut Checkpoint<'d>>,
+    last_checkpoint: Instant,
+    unsaved: bool,
 }
 
-impl StreamSink for Forwarder<'_> {
+impl StreamSink for Forwarder<'_, '_, '_> {
     fn event(&mut self, event: StreamEvent) {
         match event {
             StreamEvent::Delta(t) => {
+                self.unsaved = true;
                 self.text.push_str(&t);
                 match &mut self.pending {
                     Some(ChatEvent::Delta { text }) => text.push_str(&t),
@@ -104,6 +119,7 @@ impl StreamSink for Forwarder<'_> {
                 }
             }
             StreamEvent::Reasoning(t) => {
+                self.unsaved = true;
                 self.reasoning.push_str(&t);
                 match &mut self.pending {
                     Some(ChatEvent::Reasoning { text }) => text.push_str(&t),
@@ -125,15 +141,78 @@ impl StreamSink for Forwarder<'_> {
         if let Some(event) = self.pending.take() {
             self.sink.send(event);
         }
+        if self.unsaved && self.last_checkpoint.elapsed() >= CHECKPOINT_INTERVAL {
+            if let Some(save) = self.checkpoint.as_mut() {
+                save(&self.text, &self.reasoning);
+            }
+            self.last_checkpoint = Instant::now();
+            self.unsaved = false;
+        }
     }
 }
 
-impl Forwarder<'_> {
+impl Forwarder<'_, '_, '_> {
     fn replace_pending(&mut self, event: ChatEvent) {
         if let Some(previous) = self.pending.replace(event) {
             self.sink.send(previous);
         }
     }
+}
+
+/// Runs one stored turn: streams the reply to `sink`, saves it to `history` at most every
+/// [`CHECKPOINT_INTERVAL`] while it grows, and records how it ended. Saving failures (a full
+/// disk) never stop the stream; the last one is returned with the outcome so the front end
+/// can say the reply was not saved.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_turn(
+    client: &LlmClient,
+    endpoint: &Endpoint,
+    history: &HistoryDb,
+    turn: &Turn,
+    model: &str,
+    temperature: Option<f32>,
+    stream_id: String,
+    sink: &mut dyn ChatSink,
+    cancel: &CancellationToken,
+) -> (ReplyOutcome, Option<crate::history::HistoryError>) {
+    let request = ChatRequest {
+        model: model.to_owned(),
+        messages: turn.context.clone(),
+        temperature,
+    };
+    let ids = StreamIds {
+        stream_id,
+        conversation_id: Some(turn.conversation_id.clone()),
+        message_id: Some(turn.assistant_message_id.clone()),
+    };
+    let mut save_error = None;
+    let reply_id = turn.assistant_message_id.clone();
+    let mut checkpoint = |text: &str, reasoning: &str| {
+        if let Err(e) = history.checkpoint(&reply_id, text, reasoning) {
+            tracing::warn!(error = %e, "could not checkpoint a reply");
+        }
+    };
+    let outcome = stream_reply(
+        client,
+        endpoint,
+        &request,
+        ids,
+        sink,
+        cancel,
+        Some(&mut checkpoint),
+    )
+    .await;
+    if let Err(e) = history.finish_reply(
+        &turn.assistant_message_id,
+        &outcome.text,
+        &outcome.reasoning,
+        outcome.usage,
+        &outcome.result,
+    ) {
+        tracing::warn!(error = %e, "could not save a finished reply");
+        save_error = Some(e);
+    }
+    (outcome, save_error)
 }
 
 /// The endpoint for a profile: its base URL and key (keyring first, then

@@ -1,7 +1,8 @@
 //! `palaver ask`: one question, the answer streamed to stdout as it arrives.
 
 use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
-use crate::chat::{endpoint_for, stream_reply, ChatEvent, ChatSink, StreamIds};
+use crate::chat::{endpoint_for, run_turn, stream_reply, ChatEvent, ChatSink, StreamIds};
+use crate::history::{HistoryDb, Source, Turn, TurnKind, TurnRequest};
 use crate::llm::{
     ChatError, ChatRequest, ClientOptions, Endpoint, ErrorKind, FinishReason, LlmClient, Message,
     RetryPolicy, OPENAI_BASE_URL,
@@ -43,6 +44,12 @@ pub struct AskArgs {
     /// Which stored key to use
     #[arg(long, default_value = DEFAULT_PROFILE)]
     pub profile: String,
+    /// Follow up the most recent conversation (the whole conversation is sent)
+    #[arg(short = 'c', long = "continue")]
+    pub continue_last: bool,
+    /// Do not store this exchange in the history
+    #[arg(long, conflicts_with = "continue_last")]
+    pub no_save: bool,
 }
 
 fn parse_temperature(s: &str) -> Result<f32, String> {
@@ -108,15 +115,31 @@ pub async fn run(args: AskArgs) -> i32 {
         }
     };
 
-    let mut messages = Vec::with_capacity(2);
-    if let Some(system) = args.system.as_deref().filter(|s| !s.trim().is_empty()) {
-        messages.push(Message::system(system));
-    }
-    messages.push(Message::user(prompt));
-    let request = ChatRequest {
-        model: args.model.clone(),
-        messages,
-        temperature: args.temperature,
+    let history = if args.no_save {
+        None
+    } else {
+        match HistoryDb::open_default() {
+            Ok(db) => {
+                let _ = db.recover_interrupted();
+                Some(db)
+            }
+            Err(e) if args.continue_last => return usage_error(None, &e.to_string()),
+            Err(e) => {
+                eprintln!("warning: this exchange will not be saved: {e}");
+                None
+            }
+        }
+    };
+    let turn = match &history {
+        Some(db) => match begin_turn(db, &args, &prompt) {
+            Ok(turn) => Some(turn),
+            Err(e) if args.continue_last => return usage_error(None, &e),
+            Err(e) => {
+                eprintln!("warning: this exchange will not be saved: {e}");
+                None
+            }
+        },
+        None => None,
     };
 
     let cancel = CancellationToken::new();
@@ -133,12 +156,47 @@ pub async fn run(args: AskArgs) -> i32 {
     }
 
     let mut sink = TerminalSink::new(args.json, args.show_reasoning, cancel.clone());
-    let ids = StreamIds {
-        stream_id: new_stream_id(),
-        ..StreamIds::default()
+    let outcome = match (&history, &turn) {
+        (Some(db), Some(turn)) => {
+            let (outcome, save_error) = run_turn(
+                &client,
+                &endpoint,
+                db,
+                turn,
+                &args.model,
+                args.temperature,
+                new_stream_id(),
+                &mut sink,
+                &cancel,
+            )
+            .await;
+            sink.end_answer();
+            if let Some(e) = save_error {
+                eprintln!("warning: the reply was shown but not saved: {e}");
+            }
+            outcome
+        }
+        _ => {
+            let mut messages = Vec::with_capacity(2);
+            if let Some(system) = args.system.as_deref().filter(|s| !s.trim().is_empty()) {
+                messages.push(Message::system(system));
+            }
+            messages.push(Message::user(prompt));
+            let request = ChatRequest {
+                model: args.model.clone(),
+                messages,
+                temperature: args.temperature,
+            };
+            let ids = StreamIds {
+                stream_id: new_stream_id(),
+                ..StreamIds::default()
+            };
+            let outcome =
+                stream_reply(&client, &endpoint, &request, ids, &mut sink, &cancel, None).await;
+            sink.end_answer();
+            outcome
+        }
     };
-    let outcome = stream_reply(&client, &endpoint, &request, ids, &mut sink, &cancel).await;
-    sink.end_answer();
 
     match outcome.result {
         Ok(FinishReason::Cancelled) if sink.stdout_closed => EXIT_OK,
@@ -167,6 +225,35 @@ pub async fn run(args: AskArgs) -> i32 {
             EXIT_FAILED
         }
     }
+}
+
+/// Stores the question before anything is sent; with `--continue`, after the latest
+/// conversation's shown branch, keeping its system prompt unless `-s` gives a new one.
+fn begin_turn(db: &HistoryDb, args: &AskArgs, prompt: &str) -> Result<Turn, String> {
+    let (conversation_id, stored_system) = if args.continue_last {
+        let id = db
+            .latest_conversation_id()
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "there is no conversation to continue yet".to_owned())?;
+        let system = db
+            .conversation(&id)
+            .map_err(|e| e.to_string())?
+            .system_prompt;
+        (Some(id), system)
+    } else {
+        (None, String::new())
+    };
+    db.begin_turn(&TurnRequest {
+        conversation_id,
+        kind: TurnKind::Ask {
+            text: prompt.to_owned(),
+        },
+        model: args.model.clone(),
+        system_prompt: args.system.clone().unwrap_or(stored_system),
+        profile: args.profile.clone(),
+        source: Source::Cli,
+    })
+    .map_err(|e| e.to_string())
 }
 
 fn profile_flag(profile: &str) -> String {

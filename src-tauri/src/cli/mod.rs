@@ -6,6 +6,7 @@
 //! to stderr. The key never appears in any output.
 
 mod ask;
+mod history;
 mod key;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +36,11 @@ pub enum Command {
     Key {
         #[command(subcommand)]
         action: key::KeyAction,
+    },
+    /// List, search, show, export and import conversations
+    History {
+        #[command(subcommand)]
+        action: history::HistoryAction,
     },
 }
 
@@ -66,6 +72,7 @@ pub fn main() -> i32 {
         match command {
             Command::Ask(args) => ask::run(args).await,
             Command::Key { action } => key::run(action).await,
+            Command::History { action } => history::run(action),
         }
     });
     // Do not wait for a keyring call stuck behind a prompt.

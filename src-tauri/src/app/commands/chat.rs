@@ -1,13 +1,15 @@
 //! `send_message` and `cancel_stream`: one Tauri Channel per request, cancellable by id.
+//! The question is stored before anything is sent; the reply is saved while it streams.
 
+use crate::app::commands::history::{emit_changed, SAVE_FAILED};
 use crate::app::error::CommandError;
 use crate::app::state::{Core, SettingsState, StreamRegistry};
-use crate::chat::{endpoint_for, stream_reply, ChatEvent, ChatSink, StreamIds};
-use crate::llm::ChatRequest;
-use serde::Serialize;
+use crate::chat::{endpoint_for, run_turn, ChatEvent, ChatSink};
+use crate::history::{Source, TurnKind, TurnRequest};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, Emitter, Runtime, State};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -15,10 +17,23 @@ pub struct SendAck {
     pub stream_id: String,
     pub conversation_id: String,
     pub message_id: String,
+    pub user_message_id: String,
+}
+
+/// What to send: a new question, another answer to a question, or an edited question.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum SendMode {
+    #[default]
+    Ask,
+    #[serde(rename_all = "camelCase")]
+    Regenerate { message_id: String },
+    #[serde(rename_all = "camelCase")]
+    Edit { message_id: String },
 }
 
 /// Delivers events to the webview. A closed webview is not an error: the reply still runs
-/// to its end so that it can be kept.
+/// to its end so that it is saved.
 struct ChannelSink(Channel<ChatEvent>);
 
 impl ChatSink for ChannelSink {
@@ -30,54 +45,80 @@ impl ChatSink for ChannelSink {
 }
 
 /// Starts a reply and returns at once; its events arrive on `on_event`, `started` first.
+#[allow(clippy::too_many_arguments)]
 #[tauri::command]
-pub async fn send_message(
+pub async fn send_message<R: Runtime>(
+    app: AppHandle<R>,
     core: State<'_, Arc<Core>>,
     streams: State<'_, Arc<StreamRegistry>>,
     settings: State<'_, SettingsState>,
     conversation_id: Option<String>,
     text: String,
-    retry: Option<bool>,
+    mode: Option<SendMode>,
     on_event: Channel<ChatEvent>,
 ) -> Result<SendAck, CommandError> {
-    if text.trim().is_empty() {
+    let mode = mode.unwrap_or_default();
+    if text.trim().is_empty() && !matches!(mode, SendMode::Regenerate { .. }) {
         return Err(CommandError::new("bad_request", "The message is empty."));
     }
     let settings = settings.get();
     let (base_url, _) = settings.effective_base_url();
     let endpoint = endpoint_for(core.secrets.clone(), &settings.profile.id, &base_url).await?;
-
-    let (conversation_id, messages) = core.conversations.begin_turn(
-        conversation_id.as_deref(),
-        &text,
-        retry.unwrap_or(false),
-        Some(&settings.system_prompt),
-    );
-    let request = ChatRequest {
-        model: settings.profile.model.clone(),
-        messages,
-        temperature: settings.temperature,
+    let kind = match mode {
+        SendMode::Ask => TurnKind::Ask { text },
+        SendMode::Regenerate { message_id } => TurnKind::Regenerate {
+            assistant_id: message_id,
+        },
+        SendMode::Edit { message_id } => TurnKind::Edit {
+            user_id: message_id,
+            text,
+        },
     };
+    let turn = core
+        .history
+        .begin_turn(&TurnRequest {
+            conversation_id,
+            kind,
+            model: settings.profile.model.clone(),
+            system_prompt: settings.system_prompt.clone(),
+            profile: settings.profile.id.clone(),
+            source: Source::App,
+        })
+        .map_err(CommandError::from)?;
+    emit_changed(&app, vec![turn.conversation_id.clone()]);
+
     let ack = SendAck {
         stream_id: uuid::Uuid::new_v4().simple().to_string(),
-        conversation_id,
-        message_id: uuid::Uuid::now_v7().to_string(),
+        conversation_id: turn.conversation_id.clone(),
+        message_id: turn.assistant_message_id.clone(),
+        user_message_id: turn.user_message_id.clone(),
     };
     let cancel = streams.register(&ack.stream_id);
-    let ids = StreamIds {
-        stream_id: ack.stream_id.clone(),
-        conversation_id: Some(ack.conversation_id.clone()),
-        message_id: Some(ack.message_id.clone()),
-    };
+    let stream_id = ack.stream_id.clone();
     let core = Arc::clone(&core);
     let streams = Arc::clone(&streams);
     tauri::async_runtime::spawn(async move {
         let mut sink = ChannelSink(on_event);
-        let outcome = stream_reply(&core.client, &endpoint, &request, ids.clone(), &mut sink, &cancel).await;
-        if let Some(conversation_id) = &ids.conversation_id {
-            core.conversations.finish_turn(conversation_id, &outcome.text);
+        let (_, save_error) = run_turn(
+            &core.client,
+            &endpoint,
+            &core.history,
+            &turn,
+            &settings.profile.model,
+            settings.temperature,
+            stream_id.clone(),
+            &mut sink,
+            &cancel,
+        )
+        .await;
+        streams.finish(&stream_id);
+        emit_changed(&app, vec![turn.conversation_id.clone()]);
+        if let Some(e) = save_error {
+            let _ = app.emit(
+                SAVE_FAILED,
+                format!("The last reply could not be saved: {e}"),
+            );
         }
-        streams.finish(&ids.stream_id);
     });
     Ok(ack)
 }

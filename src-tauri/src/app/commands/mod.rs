@@ -1,6 +1,7 @@
 //! The commands the webview may call, grouped by feature. Each is a few lines over the core.
 
 pub mod chat;
+pub mod history;
 pub mod keys;
 pub mod links;
 pub mod settings;
@@ -16,6 +17,15 @@ pub const ALL: &[&str] = &[
     "clear_api_key",
     "api_key_status",
     "open_external",
+    "list_conversations",
+    "get_conversation",
+    "show_version",
+    "rename_conversation",
+    "set_pinned",
+    "delete_conversation",
+    "search_history",
+    "export_conversation",
+    "import_history",
 ];
 
 #[cfg(test)]
@@ -35,9 +45,19 @@ mod tests {
             .filter_map(|p| p.strip_prefix("allow-"))
             .collect();
         for command in super::ALL {
-            assert!(build.contains(&format!("\"{command}\"")), "{command} missing from build.rs");
-            assert!(granted.contains(&command.replace('_', "-").as_str()), "{command} not granted");
+            assert!(
+                build.contains(&format!("\"{command}\"")),
+                "{command} missing from build.rs"
+            );
+            assert!(
+                granted.contains(&command.replace('_', "-").as_str()),
+                "{command} not granted"
+            );
         }
-        assert_eq!(granted.len(), super::ALL.len(), "a permission for an unknown command");
+        assert_eq!(
+            granted.len(),
+            super::ALL.len(),
+            "a permission for an unknown command"
+        );
     }
 }

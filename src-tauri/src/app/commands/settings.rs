@@ -38,7 +38,11 @@ fn view(state: &SettingsState, notice: Option<String>) -> SettingsView {
 
 #[tauri::command]
 pub fn get_settings(state: State<'_, SettingsState>) -> SettingsView {
-    let notice = state.notice.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let notice = state
+        .notice
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
     view(&state, notice)
 }
 

@@ -1,0 +1,238 @@
+//! The history: list, open, versions, rename, pin, delete, search, export and import.
+//! Every change is announced to all windows as one `history://changed` event.
+
+use crate::app::error::CommandError;
+use crate::app::state::Core;
+use crate::history::{ConversationSummary, ConversationView, ImportReport, SearchHit};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri_plugin_dialog::DialogExt;
+
+pub const HISTORY_CHANGED: &str = "history://changed";
+pub const SAVE_FAILED: &str = "history://save-failed";
+
+/// Automation (the end-to-end tests): save dialogs write into this directory and open
+/// dialogs pick this file, instead of asking.
+const SAVE_DIR_ENV: &str = "PALAVER_SAVE_DIR";
+const OPEN_FILE_ENV: &str = "PALAVER_OPEN_FILE";
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryChanged {
+    pub conversation_ids: Vec<String>,
+}
+
+pub fn emit_changed<R: Runtime>(app: &AppHandle<R>, conversation_ids: Vec<String>) {
+    let _ = app.emit(HISTORY_CHANGED, HistoryChanged { conversation_ids });
+}
+
+#[tauri::command]
+pub fn list_conversations(
+    core: State<'_, Arc<Core>>,
+    offset: Option<usize>,
+    limit: Option<usize>,
+) -> Result<Vec<ConversationSummary>, CommandError> {
+    Ok(core
+        .history
+        .list_conversations(limit.unwrap_or(200).min(1000), offset.unwrap_or(0))?)
+}
+
+#[tauri::command]
+pub fn get_conversation(
+    core: State<'_, Arc<Core>>,
+    id: String,
+) -> Result<ConversationView, CommandError> {
+    Ok(core.history.conversation(&id)?)
+}
+
+/// Shows another version of a message (the "2 / 3" arrows).
+#[tauri::command]
+pub fn show_version(
+    core: State<'_, Arc<Core>>,
+    message_id: String,
+) -> Result<ConversationView, CommandError> {
+    Ok(core.history.show_version(&message_id)?)
+}
+
+#[tauri::command]
+pub fn rename_conversation<R: Runtime>(
+    app: AppHandle<R>,
+    core: State<'_, Arc<Core>>,
+    id: String,
+    title: String,
+) -> Result<(), CommandError> {
+    core.history.rename(&id, &title)?;
+    emit_changed(&app, vec![id]);
+    Ok(())
+}
+
+#[tauri::command]
+pub fn set_pinned<R: Runtime>(
+    app: AppHandle<R>,
+    core: State<'_, Arc<Core>>,
+    id: String,
+    pinned: bool,
+) -> Result<(), CommandError> {
+    core.history.set_pinned(&id, pinned)?;
+    emit_changed(&app, vec![id]);
+    Ok(())
+}
+
+#[tauri::command]
+pub fn delete_conversation<R: Runtime>(
+    app: AppHandle<R>,
+    core: State<'_, Arc<Core>>,
+    id: String,
+) -> Result<(), CommandError> {
+    core.history.delete(&id)?;
+    emit_changed(&app, vec![id]);
+    Ok(())
+}
+
+#[tauri::command]
+pub fn search_history(
+    core: State<'_, Arc<Core>>,
+    query: String,
+) -> Result<Vec<SearchHit>, CommandError> {
+    Ok(core.history.search(&query, 50)?)
+}
+
+fn file_name_for(title: &str, extension: &str) -> String {
+    let base: String = title
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == ' ' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let base = if base.is_empty() {
+        "Palaver conversation".to_owned()
+    } else {
+        base
+    };
+    format!("{}.{extension}", base.chars().take(80).collect::<String>())
+}
+
+async fn pick_save_path<R: Runtime>(
+    app: &AppHandle<R>,
+    suggested: String,
+    extension: &'static str,
+) -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(SAVE_DIR_ENV) {
+        return Some(PathBuf::from(dir).join(suggested));
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_file_name(&suggested)
+        .add_filter(extension.to_uppercase(), &[extension])
+        .save_file(move |path| {
+            let _ = tx.send(path.and_then(|p| p.into_path().ok()));
+        });
+    rx.await.ok().flatten()
+}
+
+/// Exports a conversation (`id`) or everything (no `id`) through the save dialog, as
+/// Markdown or lossless JSON. Returns where it was written; `None` when the dialog was
+/// cancelled.
+#[tauri::command]
+pub async fn export_conversation<R: Runtime>(
+    app: AppHandle<R>,
+    core: State<'_, Arc<Core>>,
+    id: Option<String>,
+    format: String,
+) -> Result<Option<String>, CommandError> {
+    let (contents, suggested, extension) = match (format.as_str(), &id) {
+        ("markdown", Some(id)) => {
+            let title = core.history.conversation(id)?.conversation.title;
+            (
+                core.history.export_markdown(id)?,
+                file_name_for(&title, "md"),
+                "md",
+            )
+        }
+        ("json", Some(id)) => {
+            let title = core.history.conversation(id)?.conversation.title;
+            let file = core.history.export(Some(std::slice::from_ref(id)))?;
+            let json = serde_json::to_string_pretty(&file)
+                .map_err(|e| CommandError::new("storage", e.to_string()))?;
+            (json, file_name_for(&title, "json"), "json")
+        }
+        ("json", None) => {
+            let file = core.history.export(None)?;
+            let json = serde_json::to_string_pretty(&file)
+                .map_err(|e| CommandError::new("storage", e.to_string()))?;
+            (json, "Palaver history.json".to_owned(), "json")
+        }
+        _ => {
+            return Err(CommandError::new(
+                "bad_request",
+                "Export as \"markdown\" (one conversation) or \"json\".",
+            ))
+        }
+    };
+    let Some(path) = pick_save_path(&app, suggested, extension).await else {
+        return Ok(None);
+    };
+    std::fs::write(&path, contents).map_err(|e| {
+        CommandError::new(
+            "storage",
+            format!("Could not write {}: {e}", path.display()),
+        )
+    })?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// Imports a Palaver export or ChatGPT's `conversations.json`, picked in the open dialog.
+/// `None` when the dialog was cancelled.
+#[tauri::command]
+pub async fn import_history<R: Runtime>(
+    app: AppHandle<R>,
+    core: State<'_, Arc<Core>>,
+) -> Result<Option<ImportReport>, CommandError> {
+    let path = match std::env::var_os(OPEN_FILE_ENV) {
+        Some(file) => Some(PathBuf::from(file)),
+        None => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            app.dialog()
+                .file()
+                .add_filter("JSON", &["json"])
+                .pick_file(move |path| {
+                    let _ = tx.send(path.and_then(|p| p.into_path().ok()));
+                });
+            rx.await.ok().flatten()
+        }
+    };
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(&path).map_err(|e| {
+        CommandError::new("storage", format!("Could not read {}: {e}", path.display()))
+    })?;
+    let report = core.history.import(&bytes)?;
+    emit_changed(&app, Vec::new());
+    Ok(Some(report))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn export_file_names_are_safe() {
+        assert_eq!(
+            super::file_name_for("What is 2/2? <script>", "md"),
+            "What is 2_2_ _script_.md"
+        );
+        assert_eq!(
+            super::file_name_for("   ", "json"),
+            "Palaver conversation.json"
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! `palaver history`: the same history the app shows, from the terminal.
+
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::history::{HistoryDb, HistoryError};
+use std::io::{IsTerminal, Write};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum HistoryAction {
+    /// Conversations, newest first (pinned on top)
+    List {
+        #[arg(short = 'n', long, default_value_t = 30)]
+        limit: usize,
+    },
+    /// Search titles and messages (any language; three characters or more use the index)
+    Search { query: Vec<String> },
+    /// Print a conversation (its shown branch) as Markdown
+    Show { id: String },
+    /// Export one conversation, or all, as JSON (lossless) or Markdown
+    Export {
+        id: Option<String>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+    },
+    /// Import a Palaver export or ChatGPT's conversations.json (again adds nothing new)
+    Import { file: std::path::PathBuf },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Markdown,
+}
+
+fn date(ms: i64) -> String {
+    // Days since the epoch to a civil date (proleptic Gregorian), without a time crate.
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+fn fail(e: &HistoryError) -> i32 {
+    eprintln!("error: {e}");
+    match e {
+        HistoryError::NotFound(_) | HistoryError::Invalid(_) => EXIT_USAGE,
+        _ => EXIT_FAILED,
+    }
+}
+
+pub fn run(action: HistoryAction) -> i32 {
+    let db = match HistoryDb::open_default() {
+        Ok(db) => db,
+        Err(e) => return fail(&e),
+    };
+    let _ = db.recover_interrupted();
+    let result = (|| -> Result<(), HistoryError> {
+        let mut out = std::io::stdout().lock();
+        match action {
+            HistoryAction::List { limit } => {
+                for c in db.list_conversations(limit, 0)? {
+                    let pin = if c.pinned { "📌 " } else { "" };
+                    let _ = writeln!(out, "{}  {}  {pin}{}", c.id, date(c.updated_at), c.title);
+                }
+            }
+            HistoryAction::Search { query } => {
+                let query = query.join(" ");
+                let tty = std::io::stdout().is_terminal();
+                let (on, off) = if tty {
+                    ("\x1b[1m", "\x1b[0m")
+                } else {
+                    ("«", "»")
+                };
+                for hit in db.search(&query, 50)? {
+                    let snippet = hit
+                        .snippet
+                        .replace(crate::history::search_marks::START, on)
+                        .replace(crate::history::search_marks::END, off)
+                        .replace('\n', " ");
+                    let _ = writeln!(out, "{}  {}: {snippet}", hit.conversation_id, hit.title);
+                }
+            }
+            HistoryAction::Show { id } => {
+                let id = db.find_conversation(&id)?;
+                let _ = write!(out, "{}", db.export_markdown(&id)?);
+            }
+            HistoryAction::Export { id, format } => match (format, id) {
+                (Format::Markdown, Some(id)) => {
+                    let id = db.find_conversation(&id)?;
+                    let _ = write!(out, "{}", db.export_markdown(&id)?);
+                }
+                (Format::Markdown, None) => {
+                    for c in db.list_conversations(usize::MAX >> 1, 0)? {
+                        let _ = write!(out, "{}\n---\n\n", db.export_markdown(&c.id)?);
+                    }
+                }
+                (Format::Json, id) => {
+                    let ids = match id {
+                        Some(id) => Some(vec![db.find_conversation(&id)?]),
+                        None => None,
+                    };
+                    let file = db.export(ids.as_deref())?;
+                    let json = serde_json::to_string_pretty(&file)
+                        .map_err(|e| HistoryError::Invalid(e.to_string()))?;
+                    let _ = writeln!(out, "{json}");
+                }
+            },
+            HistoryAction::Import { file } => {
+                let bytes = std::fs::read(&file).map_err(|e| {
+                    HistoryError::Invalid(format!("cannot read {}: {e}", file.display()))
+                })?;
+                let report = db.import(&bytes)?;
+                eprintln!(
+                    "Imported {} conversations ({} messages); {} were already there.",
+                    report.conversations_added, report.messages_added, report.conversations_skipped
+                );
+            }
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(e) => fail(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_are_civil() {
+        assert_eq!(super::date(0), "1970-01-01 00:00");
+        assert_eq!(super::date(1_700_000_000_000), "2023-11-14 22:13");
+    }
+}

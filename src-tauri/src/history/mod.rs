@@ -1,0 +1,267 @@
+//! Conversation history in one SQLite file owned by Rust, readable and searchable offline.
+//!
+//! Contract:
+//! - One file, `history.db` in the data directory, shared by the app and the CLI. WAL,
+//!   `synchronous=NORMAL`, foreign keys on, a busy timeout so both can write.
+//! - Migrations are numbered SQL files embedded in the binary; `PRAGMA user_version` says
+//!   which ran. Before any migration of an existing file, a copy is written next to it
+//!   (`history.db.before-v<N>`).
+//! - A file that cannot be opened — corrupt, from a newer Palaver, on a read-only disk — is
+//!   reported with a clear message and never written to.
+//! - Nothing shown is lost: the user message is stored before the request goes out; the
+//!   reply row exists from the start (`streaming`) and is checkpointed while it grows; rows
+//!   left `streaming` by a process that died become `interrupted` at the next start.
+//! - Messages form a tree (`parent_id`): an edit or a regeneration adds a sibling, so the
+//!   earlier versions stay. A conversation remembers which leaf it shows.
+//! - Deleting a conversation removes its rows, its index entries, and (with
+//!   `secure_delete` and a WAL checkpoint) its text from the file.
+//!
+//! It knows nothing of Tauri; the app and the CLI call it the same way.
+
+mod export;
+mod search;
+mod store;
+
+pub use export::{ExportFile, ImportReport};
+pub use search::SearchHit;
+
+/// The characters that mark a match in a search snippet.
+pub mod search_marks {
+    pub use super::search::{MARK_END as END, MARK_START as START};
+}
+pub use store::{
+    ConversationSummary, ConversationView, MessageStatus, Source, StoredMessage, Turn, TurnKind,
+    TurnRequest,
+};
+
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+pub const FILE_NAME: &str = "history.db";
+
+/// Each entry upgrades the schema by one version; index + 1 is the version it produces.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/001_initial.sql")];
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("The history file {path} cannot be opened: {reason}")]
+    Open { path: PathBuf, reason: String },
+    #[error("The history file {path} is damaged ({detail}). It was left untouched; move it away to start a new history, or restore a copy.")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("The history file {path} was written by a newer Palaver (schema {found}, this one knows {known}). It was left untouched; update Palaver to read it.")]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("Could not copy the history before upgrading it: {0}")]
+    Backup(String),
+    #[error("No such {0}.")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("The history could not be read or written: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+impl HistoryError {
+    /// True when the disk is full or read-only: the user can fix it and nothing is lost yet.
+    pub fn is_storage_full(&self) -> bool {
+        matches!(self, HistoryError::Sql(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::DiskFull)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, HistoryError>;
+
+pub struct HistoryDb {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl HistoryDb {
+    /// The history of this user: `history.db` in the data directory.
+    pub fn open_default() -> Result<HistoryDb> {
+        let dir = crate::paths::data_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| HistoryError::Open {
+            path: dir.clone(),
+            reason: e.to_string(),
+        })?;
+        HistoryDb::open(&dir.join(FILE_NAME))
+    }
+
+    pub fn open(path: &Path) -> Result<HistoryDb> {
+        let existed = path.exists();
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let open_error = |e: rusqlite::Error| HistoryError::Open {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        };
+        let conn = Connection::open_with_flags(path, flags).map_err(open_error)?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(open_error)?;
+
+        if existed {
+            check_integrity(&conn, path)?;
+        }
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| corrupt(path, e))?;
+        if version > SCHEMA_VERSION {
+            return Err(HistoryError::NewerSchema {
+                path: path.to_owned(),
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA secure_delete = ON;",
+        )
+        .map_err(|e| HistoryError::Open {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        if version < SCHEMA_VERSION {
+            if existed && version > 0 {
+                backup(&conn, path, version)?;
+            }
+            migrate(&conn, version)?;
+        }
+        Ok(HistoryDb {
+            conn: Mutex::new(conn),
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn corrupt(path: &Path, e: rusqlite::Error) -> HistoryError {
+    HistoryError::Corrupt {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    }
+}
+
+fn check_integrity(conn: &Connection, path: &Path) -> Result<()> {
+    let verdict: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| corrupt(path, e))?;
+    if verdict != "ok" {
+        return Err(HistoryError::Corrupt {
+            path: path.to_owned(),
+            detail: verdict,
+        });
+    }
+    Ok(())
+}
+
+fn backup(conn: &Connection, path: &Path, version: i64) -> Result<()> {
+    let copy = PathBuf::from(format!("{}.before-v{}", path.display(), SCHEMA_VERSION));
+    if copy.exists() {
+        std::fs::remove_file(&copy).map_err(|e| HistoryError::Backup(e.to_string()))?;
+    }
+    conn.execute("VACUUM INTO ?1", [copy.to_string_lossy()])
+        .map_err(|e| HistoryError::Backup(format!("{e} (schema {version})")))?;
+    Ok(())
+}
+
+fn migrate(conn: &Connection, from: i64) -> Result<()> {
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        let version = index as i64 + 1;
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
+        ))
+        .inspect_err(|_| {
+            let _ = conn.execute_batch("ROLLBACK;");
+        })?;
+    }
+    Ok(())
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_file_gets_the_latest_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = HistoryDb::open(&dir.path().join(FILE_NAME)).unwrap();
+        let version: i64 = db
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let mode: String = db
+            .conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_corrupt_file_is_reported_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let garbage = b"this is not a database, but it is someone's file".repeat(200);
+        std::fs::write(&path, &garbage).unwrap();
+        let err = HistoryDb::open(&path).err().unwrap();
+        assert!(matches!(err, HistoryError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("left untouched"));
+        assert_eq!(std::fs::read(&path).unwrap(), garbage);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        drop(HistoryDb::open(&path).unwrap());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 5))
+                .unwrap();
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                .unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let err = HistoryDb::open(&path).err().unwrap();
+        assert!(matches!(err, HistoryError::NewerSchema { .. }), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn a_read_only_file_gives_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let uri = format!("file:{}?mode=ro", path.display());
+        // A database that cannot be created (read-only mode on a missing file).
+        let err = HistoryDb::open(Path::new(&uri)).err().unwrap();
+        assert!(err.to_string().contains("cannot be opened"), "{err}");
+    }
+}
