@@ -60,7 +60,10 @@ pub async fn stream_reply(
         reasoning: String::new(),
         usage: None,
         checkpoint,
-        last_checkpoint: Instant::now(),
+        // The first text is saved at once.
+        last_checkpoint: Instant::now()
+            .checked_sub(CHECKPOINT_INTERVAL)
+            .unwrap_or_else(Instant::now),
         unsaved: false,
     };
     let result = {
@@ -141,6 +144,19 @@ impl StreamSink for Forwarder<'_, '_, '_> {
         if let Some(event) = self.pending.take() {
             self.sink.send(event);
         }
+        self.checkpoint_if_due();
+    }
+
+    fn idle(&mut self) {
+        self.checkpoint_if_due();
+    }
+}
+
+impl Forwarder<'_, '_, '_> {
+    /// Saves the reply if it changed and the last save is [`CHECKPOINT_INTERVAL`] old. Called
+    /// after each read and on every idle tick, so text that arrived before a stall is saved
+    /// within about half a second even if nothing follows.
+    fn checkpoint_if_due(&mut self) {
         if self.unsaved && self.last_checkpoint.elapsed() >= CHECKPOINT_INTERVAL {
             if let Some(save) = self.checkpoint.as_mut() {
                 save(&self.text, &self.reasoning);
@@ -149,9 +165,7 @@ impl StreamSink for Forwarder<'_, '_, '_> {
             self.unsaved = false;
         }
     }
-}
 
-impl Forwarder<'_, '_, '_> {
     fn replace_pending(&mut self, event: ChatEvent) {
         if let Some(previous) = self.pending.replace(event) {
             self.sink.send(previous);

@@ -43,7 +43,12 @@ pub trait StreamSink: Send {
     /// is ready without waiting. Sinks that buffer write out here, so a token that arrives
     /// alone is shown alone and at once.
     fn flush(&mut self) {}
+    /// Nothing arrived for [`IDLE_TICK`]: a chance to save what came before the pause.
+    fn idle(&mut self) {}
 }
+
+/// How often a waiting stream wakes its sink (see [`StreamSink::idle`]).
+pub const IDLE_TICK: Duration = Duration::from_millis(250);
 
 impl<F: FnMut(StreamEvent) + Send> StreamSink for F {
     fn event(&mut self, event: StreamEvent) {
@@ -260,11 +265,25 @@ where
     let mut events = bytes.flat_map(split_lines).eventsource();
     let mut finish: Option<FinishReason> = None;
     loop {
-        let first = match tokio::time::timeout(idle, events.next()).await {
-            Ok(item) => item,
+        let mut waited = Duration::ZERO;
+        let first = loop {
+            let tick = IDLE_TICK.min(idle - waited);
+            match tokio::time::timeout(tick, events.next()).await {
+                Ok(item) => break Some(item),
+                Err(_) => {
+                    waited += tick;
+                    sink.idle();
+                    if waited >= idle {
+                        break None;
+                    }
+                }
+            }
+        };
+        let first = match first {
+            Some(item) => item,
             // A stall after the finish reason (a missing `[DONE]`) still is a whole answer.
-            Err(_) if finish.is_some() => break,
-            Err(_) => return Err(ChatError::timeout(idle)),
+            None if finish.is_some() => break,
+            None => return Err(ChatError::timeout(idle)),
         };
         let mut item = first;
         loop {

@@ -14,7 +14,7 @@ mod request;
 mod wire;
 
 pub use client::{
-    read_event_stream, ClientOptions, LlmClient, RetryPolicy, StreamEvent, StreamSink,
+    read_event_stream, ClientOptions, LlmClient, RetryPolicy, StreamEvent, StreamSink, IDLE_TICK,
 };
 pub use error::{human_duration, scrub_secrets, ChatError, ErrorKind};
 pub use models::list_models;
