@@ -3,98 +3,28 @@
 // Run through .ci/e2e, which provides the display, the session bus and the keyring.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import { Keys, Session } from './webdriver.mjs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Keys } from './webdriver.mjs';
+import { filesContaining, startStack } from './harness.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
-const APP = join(target, 'debug', 'palaver');
-const MOCK = join(target, 'debug', 'mock-openai');
 const KEY = 'sk-e2e-test-key-0123456789-LAST';
-const SHOTS = process.env.PALAVER_SCREENSHOTS;
-const DRIVER_PORT = 4444;
 
-/** @type {{ mock: import('node:child_process').ChildProcess, driver: import('node:child_process').ChildProcess, base: string, dataDir: string }} */
+/** @type {Awaited<ReturnType<typeof startStack>>} */
 let stack;
-/** @type {Session} */
+/** @type {import('./webdriver.mjs').Session} */
 let app;
-
-async function startMock() {
-  const mock = spawn(MOCK, ['--token-delay-ms', '40', '--require-key', KEY, '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const line = await new Promise((res, rej) => {
-    createInterface({ input: mock.stdout }).once('line', res);
-    mock.once('exit', (code) => rej(new Error(`mock-openai exited with ${code}`)));
-  });
-  return { mock, base: String(line).trim() };
-}
-
-async function startDriver(env) {
-  const driver = spawn('tauri-driver', ['--port', String(DRIVER_PORT)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
-  const deadline = Date.now() + 20000;
-  for (;;) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${DRIVER_PORT}/status`);
-      if (res.ok) return driver;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error('tauri-driver did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stats() {
-  const res = await fetch(`${stack.base.replace(/\/v1$/, '')}/_mock/stats`);
-  return res.json();
-}
-
-function filesContaining(dir, needle) {
-  const hits = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) hits.push(...filesContaining(path, needle));
-    else if (readFileSync(path).includes(needle)) hits.push(path);
-  }
-  return hits;
-}
-
-async function shot(name) {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  writeFileSync(join(SHOTS, `${name}.png`), await app.screenshot());
-}
-
-/** Types a message and sends it with Enter; returns the number of replies before it. */
-async function ask(text) {
-  const before = (await app.findAll('.msg.assistant')).length;
-  const input = await app.find('#message');
-  await input.type(text);
-  await input.type(Keys.ENTER);
-  await app.waitFor(async () => (await app.findAll('.msg.assistant')).length > before, { what: 'a reply to appear' });
-  return before;
-}
-
-const lastReply = (part) => app.exec(`const r = [...document.querySelectorAll('.msg.assistant')].pop(); return r ? r.querySelector('${part}')?.innerText ?? '' : '';`);
-const lastReplyBusy = () => app.exec(`return [...document.querySelectorAll('.msg.assistant')].pop()?.getAttribute('aria-busy') === 'true';`);
-const waitIdle = () => app.waitFor(async () => !(await lastReplyBusy()), { timeout: 30000, what: 'the reply to end' });
+let ask, lastReply, lastReplyBusy, waitIdle, shot, stats;
 
 before(async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'palaver-e2e-'));
-  const { mock, base } = await startMock();
-  const driver = await startDriver({ PALAVER_DATA_DIR: dataDir, OPENAI_BASE_URL: base, OPENAI_API_KEY: '' });
-  stack = { mock, driver, base, dataDir };
-  app = await Session.start(`http://127.0.0.1:${DRIVER_PORT}`, { application: APP });
-  await app.setWindowRect({ width: 1000, height: 760 }).catch(() => {});
+  stack = await startStack({ mockArgs: ['--require-key', KEY] });
+  app = await stack.startApp();
+  ({ ask, lastReply, lastReplyBusy, waitIdle, shot, stats } = stack);
 });
 
 after(async () => {
-  await app?.quit();
-  stack?.driver.kill();
-  stack?.mock.stdin.end();
-  stack?.mock.kill();
+  await stack?.stop();
 });
 
 test('first run: the key pasted in the welcome screen goes to the Secret Service and nowhere else', async () => {
@@ -209,6 +139,11 @@ test('a narrow window and the dark theme', async () => {
   const overflow = await app.exec('return document.documentElement.scrollWidth > window.innerWidth + 1');
   assert.equal(overflow, false, 'nothing sticks out sideways at 420 px');
   await shot('narrow');
+  // At this width the conversations and settings sit behind the "Chats" button.
+  assert.equal(await (await app.find('#sidebar')).displayed(), false);
+  await (await app.find('#toggle-sidebar')).click();
+  await app.waitFor(async () => (await app.find('#sidebar')).displayed(), { what: 'the sidebar overlay' });
+  await shot('narrow-sidebar');
   await (await app.find('#open-settings')).click();
   await app.exec(`const s = document.querySelector('#s-theme'); s.value = 'dark'; s.dispatchEvent(new Event('change'));`);
   await app.waitFor(async () => (await app.find('#s-key-status')).text(), { what: 'the key status in settings' });

@@ -14,7 +14,16 @@ import { listen } from '@tauri-apps/api/event';
  *   | { type: 'usage', promptTokens: number, completionTokens: number }
  *   | { type: 'finished', finishReason: FinishReason }
  *   | { type: 'failed', error: ChatError }} ChatEvent
- * @typedef {{ streamId: string, conversationId: string, messageId: string }} SendAck
+ * @typedef {{ streamId: string, conversationId: string, messageId: string, userMessageId: string }} SendAck
+ * @typedef {{ kind: 'ask' } | { kind: 'regenerate', messageId: string } | { kind: 'edit', messageId: string }} SendMode
+ * @typedef {{ id: string, title: string, createdAt: number, updatedAt: number, pinned: boolean, model: string, source: 'app'|'cli'|'quick_ask'|'import' }} ConversationSummary
+ * @typedef {{ id: string, parentId: string | null, role: 'system'|'user'|'assistant', content: string, reasoning: string,
+ *   status: 'complete'|'streaming'|'cancelled'|'interrupted'|'error', finishReason: string | null, errorKind: string | null,
+ *   errorMessage: string | null, model: string, promptTokens: number | null, completionTokens: number | null,
+ *   createdAt: number, versions: string[] }} StoredMessage
+ * @typedef {{ conversation: ConversationSummary, systemPrompt: string, messages: StoredMessage[] }} ConversationView
+ * @typedef {{ conversationId: string, messageId: string | null, title: string, snippet: string, updatedAt: number }} SearchHit
+ * @typedef {{ conversationsAdded: number, conversationsSkipped: number, messagesAdded: number }} ImportReport
  * @typedef {{ id: string, name: string, baseUrl: string, model: string }} Profile
  * @typedef {{ profile: Profile, systemPrompt: string, temperature: number | null, theme: 'system'|'light'|'dark', onboarded: boolean }} Settings
  * @typedef {{ settings: Settings, effectiveBaseUrl: string, baseUrlFromEnv: boolean, notice?: string, dataDir: string }} SettingsView
@@ -23,15 +32,48 @@ import { listen } from '@tauri-apps/api/event';
 
 /**
  * Starts a reply. Events arrive on `onEvent` in order, `started` first, one `finished`
- * or `failed` last.
- * @param {{ conversationId?: string, text: string, retry?: boolean, onEvent: (e: ChatEvent) => void }} args
+ * or `failed` last. The question is stored before anything is sent.
+ * @param {{ conversationId?: string | null, text: string, mode?: SendMode, onEvent: (e: ChatEvent) => void }} args
  * @returns {Promise<SendAck>}
  */
-export function sendMessage({ conversationId, text, retry = false, onEvent }) {
+export function sendMessage({ conversationId, text, mode = { kind: 'ask' }, onEvent }) {
   const channel = new Channel();
   channel.onmessage = onEvent;
-  return invoke('send_message', { conversationId: conversationId ?? null, text, retry, onEvent: channel });
+  return invoke('send_message', { conversationId: conversationId ?? null, text, mode, onEvent: channel });
 }
+
+/** @param {number} [offset] @param {number} [limit] @returns {Promise<ConversationSummary[]>} */
+export const listConversations = (offset = 0, limit = 200) => invoke('list_conversations', { offset, limit });
+
+/** @param {string} id @returns {Promise<ConversationView>} */
+export const getConversation = (id) => invoke('get_conversation', { id });
+
+/** @param {string} messageId @returns {Promise<ConversationView>} */
+export const showVersion = (messageId) => invoke('show_version', { messageId });
+
+/** @param {string} id @param {string} title */
+export const renameConversation = (id, title) => invoke('rename_conversation', { id, title });
+
+/** @param {string} id @param {boolean} pinned */
+export const setPinned = (id, pinned) => invoke('set_pinned', { id, pinned });
+
+/** @param {string} id */
+export const deleteConversation = (id) => invoke('delete_conversation', { id });
+
+/** @param {string} query @returns {Promise<SearchHit[]>} */
+export const searchHistory = (query) => invoke('search_history', { query });
+
+/** @param {string | null} id one conversation, or null for everything @param {'markdown'|'json'} format @returns {Promise<string | null>} */
+export const exportConversation = (id, format) => invoke('export_conversation', { id, format });
+
+/** @returns {Promise<ImportReport | null>} */
+export const importHistory = () => invoke('import_history');
+
+/** @param {(e: { conversationIds: string[] }) => void} handler */
+export const onHistoryChanged = (handler) => listen('history://changed', (e) => handler(/** @type {any} */ (e.payload)));
+
+/** @param {(message: string) => void} handler */
+export const onSaveFailed = (handler) => listen('history://save-failed', (e) => handler(String(e.payload)));
 
 /** @param {string} streamId @returns {Promise<boolean>} */
 export const cancelStream = (streamId) => invoke('cancel_stream', { streamId });

@@ -5,6 +5,7 @@ import { createMarkdown } from './markdown.js';
 import { StreamRenderer } from './stream-renderer.js';
 import { decorateCodeBlocks } from './code-blocks.js';
 import { describeError } from './errors.js';
+import { groupByRecency, snippetParts } from './groups.js';
 
 const markdown = createMarkdown(window);
 
@@ -31,6 +32,13 @@ const ui = {
   modelLabel: $('#model-label'),
   notice: $('#notice'),
   settings: /** @type {HTMLDialogElement} */ ($('#settings')),
+  sidebar: $('#sidebar'),
+  list: $('#conversation-list'),
+  title: $('#conversation-title'),
+  search: /** @type {HTMLDialogElement} */ ($('#search')),
+  searchInput: /** @type {HTMLInputElement} */ ($('#search-input')),
+  searchResults: $('#search-results'),
+  searchStatus: $('#search-status'),
 };
 
 const state = {
@@ -38,7 +46,12 @@ const state = {
   /** @type {ipc.KeyStatus | null} */ key: null,
   /** @type {string | null} */ conversationId: null,
   /** @type {Exchange | null} */ active: null,
+  /** @type {ipc.ConversationView | null} */ conversation: null,
+  /** @type {ipc.ConversationSummary[]} */ list: [],
 };
+
+/** How many messages are rendered at once; earlier ones on request. */
+const SLICE = 40;
 
 // ------------------------------------------------------------------ clipboard and links
 
@@ -104,17 +117,20 @@ function keepScrolled(wasNear) {
 }
 
 class Exchange {
-  /** @param {string} text */
-  constructor(text) {
+  /**
+   * A reply being streamed, shown after its question.
+   * @param {string} text the question
+   * @param {boolean} showQuestion false when the question is already on screen (regenerate)
+   */
+  constructor(text, showQuestion = true) {
     this.text = text;
     /** @type {string | null} */ this.streamId = null;
-    this.user = el('article', 'msg user');
-    this.user.setAttribute('aria-label', 'You');
-    this.user.append(el('div', 'bubble', text));
+    /** @type {string | null} */ this.messageId = null;
     this.reply = el('article', 'msg assistant');
     this.reply.setAttribute('aria-label', 'Palaver');
     ui.empty.hidden = true;
-    ui.log.append(this.user, this.reply);
+    if (showQuestion) ui.log.append(userArticle(text));
+    ui.log.append(this.reply);
     this.reset();
     ui.log.scrollTop = ui.log.scrollHeight;
   }
@@ -147,6 +163,7 @@ class Exchange {
     switch (event.type) {
       case 'started':
         this.streamId = event.streamId;
+        this.messageId = event.messageId ?? null;
         break;
       case 'delta':
         this.reply.classList.remove('waiting');
@@ -183,13 +200,18 @@ class Exchange {
   }
 
   end() {
+    const wasActive = state.active === this;
     this.renderer.finish();
     if (this.pendingReasoning) this.reasoningText.append(this.pendingReasoning);
     this.pendingReasoning = '';
     this.thinking.querySelector('summary').textContent = 'Thought';
     this.reply.classList.remove('waiting');
     this.reply.removeAttribute('aria-busy');
-    if (state.active === this) setStreaming(null);
+    if (wasActive) {
+      setStreaming(null);
+      // Show the stored version: ids, versions and actions come from the history.
+      if (state.conversationId) openConversation(state.conversationId, { stayAtBottom: true });
+    }
   }
 
   /** @param {string} text */
@@ -202,26 +224,40 @@ class Exchange {
 
   /** @param {{ kind: string, message: string, retryAfterSecs?: number }} error */
   fail(error) {
-    const { title, detail, action } = describeError(error);
-    this.status.hidden = false;
-    this.status.className = 'status error';
-    this.status.setAttribute('role', 'alert');
-    const text = el('div', 'error-text');
-    text.append(el('strong', '', title), el('span', 'error-detail', detail));
-    const buttons = el('div', 'error-actions');
-    const retry = el('button', '', 'Retry');
-    retry.type = 'button';
-    retry.addEventListener('click', () => send(this.text, this));
-    buttons.append(retry);
-    if (action === 'settings') {
-      const open = el('button', 'ghost', 'Open settings');
-      open.type = 'button';
-      open.addEventListener('click', () => openSettings());
-      buttons.append(open);
-    }
-    this.status.replaceChildren(text, buttons);
+    showError(this.status, error, () => {
+      if (this.messageId) send(this.text, { kind: 'regenerate', messageId: this.messageId });
+      else send(this.text);
+    });
     keepScrolled(this.wasNearBottom);
   }
+}
+
+/**
+ * An error in place: what it means, the server's words, Retry, and the settings when the
+ * fix is there.
+ * @param {HTMLElement} status
+ * @param {{ kind: string, message: string, retryAfterSecs?: number }} error
+ * @param {() => void} retry
+ */
+function showError(status, error, retry) {
+  const { title, detail, action } = describeError(error);
+  status.hidden = false;
+  status.className = 'status error';
+  status.setAttribute('role', 'alert');
+  const text = el('div', 'error-text');
+  text.append(el('strong', '', title), el('span', 'error-detail', detail));
+  const buttons = el('div', 'error-actions');
+  const again = el('button', '', 'Retry');
+  again.type = 'button';
+  again.addEventListener('click', retry);
+  buttons.append(again);
+  if (action === 'settings') {
+    const open = el('button', 'ghost', 'Open settings');
+    open.type = 'button';
+    open.addEventListener('click', () => openSettings());
+    buttons.append(open);
+  }
+  status.replaceChildren(text, buttons);
 }
 
 /** @param {Exchange | null} exchange */
@@ -234,29 +270,46 @@ function setStreaming(exchange) {
 }
 
 /**
+ * Sends a question, another answer to one, or an edited one.
  * @param {string} text
- * @param {Exchange} [retryOf]
+ * @param {ipc.SendMode} [mode]
  */
-async function send(text, retryOf) {
+async function send(text, mode = { kind: 'ask' }) {
   if (state.active) return;
-  const exchange = retryOf ?? new Exchange(text);
-  if (retryOf) exchange.reset();
+  if (mode.kind !== 'ask') removeFrom(mode.messageId);
+  const exchange = new Exchange(text, mode.kind !== 'regenerate');
   setStreaming(exchange);
   try {
     const ack = await ipc.sendMessage({
-      conversationId: state.conversationId ?? undefined,
+      conversationId: state.conversationId,
       text,
-      retry: Boolean(retryOf),
+      mode,
       onEvent: (event) => exchange.handle(event),
     });
     state.conversationId = ack.conversationId;
     exchange.streamId = ack.streamId;
+    exchange.messageId = ack.messageId;
+    markActiveInList();
   } catch (error) {
     // Nothing was sent. The question stays on screen, and in the composer if it is empty.
+    state.active = null;
     exchange.end();
+    setStreaming(null);
     exchange.fail(/** @type {any} */ (error));
-    if (!ui.input.value) ui.input.value = text;
+    if (!ui.input.value && mode.kind === 'ask') ui.input.value = text;
     autosize();
+  }
+}
+
+/** Removes a message's article and everything after it (a new version replaces them). */
+function removeFrom(messageId) {
+  const article = ui.log.querySelector(`article[data-id="${CSS.escape(messageId)}"]`);
+  if (!article) return;
+  let node = /** @type {Element | null} */ (article);
+  while (node) {
+    const next = node.nextElementSibling;
+    node.remove();
+    node = next;
   }
 }
 
@@ -265,13 +318,404 @@ function stop() {
   if (active?.streamId) ipc.cancelStream(active.streamId).catch(() => {});
 }
 
+function clearLog() {
+  for (const node of [...ui.log.children]) if (node !== ui.empty) node.remove();
+}
+
 function newChat() {
   if (state.active) stop();
   state.conversationId = null;
-  for (const node of [...ui.log.children]) if (node !== ui.empty) node.remove();
+  state.conversation = null;
+  clearLog();
   ui.empty.hidden = false;
+  ui.title.textContent = 'Palaver';
+  markActiveInList();
+  closeSidebarIfOverlay();
   ui.input.focus();
 }
+
+// ------------------------------------------------------------------ stored conversations
+
+/** @param {string} text */
+function userArticle(text) {
+  const article = el('article', 'msg user');
+  article.setAttribute('aria-label', 'You');
+  article.append(el('div', 'bubble', text));
+  return article;
+}
+
+/** The "‹ 2 / 3 ›" control for a message with several versions. */
+function versionControl(m) {
+  const index = m.versions.indexOf(m.id);
+  const box = el('div', 'versions');
+  const prev = el('button', 'ghost icon', '‹');
+  prev.type = 'button';
+  prev.setAttribute('aria-label', 'Previous version');
+  prev.disabled = index <= 0;
+  const next = el('button', 'ghost icon', '›');
+  next.type = 'button';
+  next.setAttribute('aria-label', 'Next version');
+  next.disabled = index >= m.versions.length - 1;
+  const label = el('span', 'version-label', `${index + 1} / ${m.versions.length}`);
+  const go = async (i) => {
+    if (state.active) return;
+    showView(await ipc.showVersion(m.versions[i]), { keepScroll: true });
+  };
+  prev.addEventListener('click', () => go(index - 1));
+  next.addEventListener('click', () => go(index + 1));
+  box.append(prev, label, next);
+  return box;
+}
+
+/** @param {ipc.StoredMessage} m @param {boolean} isLast */
+function storedArticle(m, isLast) {
+  if (m.role === 'user') {
+    const article = userArticle(m.content);
+    article.dataset.id = m.id;
+    const actions = el('div', 'msg-actions');
+    if (m.versions.length > 1) actions.append(versionControl(m));
+    const edit = el('button', 'ghost small-button', 'Edit');
+    edit.type = 'button';
+    edit.addEventListener('click', () => startEdit(article, m));
+    actions.append(edit);
+    article.append(actions);
+    return article;
+  }
+  const article = el('article', 'msg assistant');
+  article.setAttribute('aria-label', 'Palaver');
+  article.dataset.id = m.id;
+  if (m.reasoning) {
+    const thinking = /** @type {HTMLDetailsElement} */ (el('details', 'thinking'));
+    thinking.append(el('summary', '', 'Thought'), el('div', 'reasoning', m.reasoning));
+    article.append(thinking);
+  }
+  const content = el('div', 'content');
+  article.append(content);
+  const renderer = new StreamRenderer(content, markdown, { decorate: (block) => decorateCodeBlocks(block, copyText), schedule: (fn) => fn() });
+  renderer.append(m.content);
+  renderer.finish();
+  const status = el('div', 'status');
+  status.hidden = true;
+  article.append(status);
+  const question = () => state.conversation?.messages.find((x) => x.id === m.parentId)?.content ?? '';
+  if (m.status === 'error') {
+    showError(status, { kind: m.errorKind ?? '', message: m.errorMessage ?? '' }, () => send(question(), { kind: 'regenerate', messageId: m.id }));
+  } else if (m.status === 'cancelled') {
+    status.hidden = false;
+    status.className = 'status note';
+    status.textContent = 'Stopped. The reply so far is kept.';
+  } else if (m.status === 'interrupted') {
+    status.hidden = false;
+    status.className = 'status note';
+    status.textContent = 'Interrupted — Palaver or the connection stopped before the reply was complete. The text so far is kept.';
+  } else if (m.finishReason === 'length') {
+    status.hidden = false;
+    status.className = 'status note';
+    status.textContent = 'The reply reached the model’s length limit.';
+  }
+  const actions = el('div', 'msg-actions');
+  if (m.versions.length > 1) actions.append(versionControl(m));
+  if (isLast && m.status !== 'streaming' && m.status !== 'error') {
+    const again = el('button', 'ghost small-button', m.status === 'complete' ? 'Regenerate' : 'Retry');
+    again.type = 'button';
+    again.addEventListener('click', () => send(question(), { kind: 'regenerate', messageId: m.id }));
+    actions.append(again);
+  }
+  if (m.completionTokens !== null) actions.append(el('span', 'meta', `${m.promptTokens ?? 0} tokens in, ${m.completionTokens} out`));
+  article.append(actions);
+  return article;
+}
+
+/** Replaces a question with an editor; saving sends the edit as a new version. */
+function startEdit(article, m) {
+  if (state.active) return;
+  const box = el('div', 'edit-box');
+  const area = /** @type {HTMLTextAreaElement} */ (el('textarea'));
+  area.value = m.content;
+  area.setAttribute('aria-label', 'Edit message');
+  const row = el('div', 'row end');
+  const cancel = el('button', 'ghost', 'Cancel');
+  cancel.type = 'button';
+  const save = el('button', '', 'Save and send');
+  save.type = 'button';
+  row.append(cancel, save);
+  box.append(area, row);
+  const old = [...article.children];
+  article.replaceChildren(box);
+  area.focus();
+  cancel.addEventListener('click', () => article.replaceChildren(...old));
+  save.addEventListener('click', () => {
+    if (area.value.trim()) send(area.value, { kind: 'edit', messageId: m.id });
+  });
+}
+
+/**
+ * Renders a conversation, the newest SLICE messages first; earlier ones on request.
+ * @param {ipc.ConversationView} view
+ * @param {{ scrollTo?: string | null, keepScroll?: boolean, stayAtBottom?: boolean }} [options]
+ */
+function showView(view, options = {}) {
+  const scrollTop = ui.log.scrollTop;
+  state.conversation = view;
+  state.conversationId = view.conversation.id;
+  ui.title.textContent = view.conversation.title || 'Palaver';
+  clearLog();
+  ui.empty.hidden = view.messages.length > 0;
+  const messages = view.messages;
+  let start = Math.max(0, messages.length - SLICE);
+  if (options.scrollTo) {
+    const at = messages.findIndex((m) => m.id === options.scrollTo);
+    if (at >= 0) start = Math.min(start, Math.max(0, at - 5));
+  }
+  const renderRange = (from, to, before) => {
+    const frag = document.createDocumentFragment();
+    for (let i = from; i < to; i++) frag.append(storedArticle(messages[i], i === messages.length - 1));
+    ui.log.insertBefore(frag, before);
+  };
+  renderRange(start, messages.length, null);
+  if (start > 0) {
+    const more = el('button', 'ghost load-earlier', `Show ${Math.min(SLICE, start)} earlier messages`);
+    more.type = 'button';
+    let from = start;
+    more.addEventListener('click', () => {
+      const height = ui.log.scrollHeight;
+      const to = from;
+      from = Math.max(0, from - SLICE);
+      renderRange(from, to, more.nextSibling);
+      if (from === 0) more.remove();
+      else more.textContent = `Show ${Math.min(SLICE, from)} earlier messages`;
+      ui.log.scrollTop += ui.log.scrollHeight - height;
+    });
+    ui.log.insertBefore(more, ui.empty.nextSibling);
+  }
+  markActiveInList();
+  if (options.scrollTo) {
+    const target = ui.log.querySelector(`article[data-id="${CSS.escape(options.scrollTo)}"]`);
+    if (target) {
+      target.scrollIntoView({ block: 'center' });
+      target.classList.add('found');
+      setTimeout(() => target.classList.remove('found'), 2000);
+    }
+  } else if (options.keepScroll) {
+    ui.log.scrollTop = scrollTop;
+  } else {
+    ui.log.scrollTop = ui.log.scrollHeight;
+  }
+}
+
+/** @param {string} id @param {{ scrollTo?: string | null, stayAtBottom?: boolean }} [options] */
+async function openConversation(id, options = {}) {
+  try {
+    const view = await ipc.getConversation(id);
+    if (state.active) return; // a new reply started meanwhile; it will refresh when it ends
+    showView(view, options);
+    closeSidebarIfOverlay();
+  } catch (e) {
+    showNotice(/** @type {any} */ (e).message ?? String(e));
+  }
+}
+
+// ------------------------------------------------------------------ sidebar
+
+let openMenu = /** @type {HTMLElement | null} */ (null);
+function closeMenu() {
+  openMenu?.remove();
+  openMenu = null;
+}
+document.addEventListener('click', (e) => {
+  if (openMenu && !openMenu.contains(/** @type {Node} */ (e.target))) closeMenu();
+}, true);
+
+function markActiveInList() {
+  for (const item of ui.list.querySelectorAll('.conv-open')) {
+    if (/** @type {HTMLElement} */ (item).dataset.id === state.conversationId) item.setAttribute('aria-current', 'page');
+    else item.removeAttribute('aria-current');
+  }
+}
+
+async function refreshList() {
+  try {
+    state.list = await ipc.listConversations();
+  } catch (e) {
+    showNotice(/** @type {any} */ (e).message ?? String(e));
+    return;
+  }
+  const frag = document.createDocumentFragment();
+  if (state.list.length === 0) frag.append(el('p', 'muted small empty-list', 'Your conversations will appear here.'));
+  for (const group of groupByRecency(state.list)) {
+    frag.append(el('h3', 'group-label', group.label));
+    const ul = el('ul', 'conv-group');
+    for (const c of group.items) {
+      const li = el('li', 'conv-item');
+      const open = el('button', 'conv-open', c.title || 'New chat');
+      open.type = 'button';
+      open.dataset.id = c.id;
+      open.title = c.title;
+      open.addEventListener('click', () => { if (!state.active) openConversation(c.id); });
+      const more = el('button', 'conv-menu ghost icon', '⋯');
+      more.type = 'button';
+      more.setAttribute('aria-label', `Actions for “${c.title}”`);
+      more.setAttribute('aria-haspopup', 'menu');
+      more.addEventListener('click', (e) => { e.stopPropagation(); showItemMenu(li, c); });
+      li.append(open, more);
+      ul.append(li);
+    }
+    frag.append(ul);
+  }
+  ui.list.replaceChildren(frag);
+  markActiveInList();
+}
+
+/** @param {HTMLElement} li @param {ipc.ConversationSummary} c */
+function showItemMenu(li, c) {
+  closeMenu();
+  const menu = el('div', 'menu');
+  menu.setAttribute('role', 'menu');
+  const item = (label, action) => {
+    const b = el('button', 'menu-item', label);
+    b.type = 'button';
+    b.setAttribute('role', 'menuitem');
+    b.addEventListener('click', async () => {
+      closeMenu();
+      try { await action(); } catch (e) { showNotice(/** @type {any} */ (e).message ?? String(e)); }
+    });
+    menu.append(b);
+    return b;
+  };
+  item('Rename', () => renameDialog(c));
+  item(c.pinned ? 'Unpin' : 'Pin', () => ipc.setPinned(c.id, !c.pinned));
+  item('Export as Markdown', async () => reportExport(await ipc.exportConversation(c.id, 'markdown')));
+  item('Export as JSON', async () => reportExport(await ipc.exportConversation(c.id, 'json')));
+  item('Delete', () => confirmDelete(c)).classList.add('danger-text');
+  menu.addEventListener('keydown', (e) => { if (e.key === 'Escape') { closeMenu(); li.querySelector('.conv-menu')?.focus(); } });
+  li.append(menu);
+  openMenu = menu;
+  /** @type {HTMLElement} */ (menu.firstElementChild)?.focus();
+}
+
+/** @param {string | null} path */
+function reportExport(path) {
+  if (path) showNotice(`Saved to ${path}`);
+}
+
+/** @param {ipc.ConversationSummary} c */
+function renameDialog(c) {
+  const dialog = /** @type {HTMLDialogElement} */ ($('#rename'));
+  const input = /** @type {HTMLInputElement} */ ($('#rename-input'));
+  input.value = c.title;
+  dialog.showModal();
+  input.select();
+  dialog.onclose = async () => {
+    if (dialog.returnValue !== 'cancel' && input.value.trim() && input.value.trim() !== c.title) {
+      await ipc.renameConversation(c.id, input.value.trim()).catch((e) => showNotice(e.message ?? String(e)));
+      if (state.conversationId === c.id) ui.title.textContent = input.value.trim();
+    }
+  };
+}
+
+/** @param {ipc.ConversationSummary} c */
+function confirmDelete(c) {
+  const dialog = /** @type {HTMLDialogElement} */ ($('#confirm'));
+  $('#confirm-text').textContent = `“${c.title}” and all its messages will be removed from this machine. This cannot be undone.`;
+  dialog.returnValue = 'cancel';
+  dialog.showModal();
+  dialog.onclose = async () => {
+    if (dialog.returnValue !== 'yes') return;
+    await ipc.deleteConversation(c.id).catch((e) => showNotice(e.message ?? String(e)));
+    if (state.conversationId === c.id) newChat();
+  };
+}
+$('#confirm-yes').addEventListener('click', (e) => {
+  e.preventDefault();
+  /** @type {HTMLDialogElement} */ ($('#confirm')).close('yes');
+});
+for (const b of document.querySelectorAll('[data-close]')) {
+  b.addEventListener('click', () => /** @type {HTMLDialogElement} */ (b.closest('dialog')).close('cancel'));
+}
+
+const overlayQuery = window.matchMedia('(max-width: 760px)');
+function closeSidebarIfOverlay() {
+  if (overlayQuery.matches) {
+    ui.app.classList.remove('sidebar-open');
+    $('#toggle-sidebar').setAttribute('aria-expanded', 'false');
+  }
+}
+$('#toggle-sidebar').addEventListener('click', () => {
+  const open = ui.app.classList.toggle('sidebar-open');
+  $('#toggle-sidebar').setAttribute('aria-expanded', String(open));
+  if (open) /** @type {HTMLElement | null} */ (ui.list.querySelector('.conv-open'))?.focus();
+});
+
+// ------------------------------------------------------------------ search
+
+let searchTimer = 0;
+let searchSeq = 0;
+function openSearch() {
+  ui.searchInput.value = '';
+  ui.searchResults.replaceChildren();
+  ui.searchStatus.textContent = 'Type to search titles and messages.';
+  ui.search.showModal();
+  ui.searchInput.focus();
+}
+
+async function runSearch() {
+  const query = ui.searchInput.value;
+  const seq = ++searchSeq;
+  if (!query.trim()) {
+    ui.searchResults.replaceChildren();
+    ui.searchStatus.textContent = 'Type to search titles and messages.';
+    return;
+  }
+  let hits;
+  try {
+    hits = await ipc.searchHistory(query);
+  } catch (e) {
+    ui.searchStatus.textContent = /** @type {any} */ (e).message ?? String(e);
+    return;
+  }
+  if (seq !== searchSeq) return; // a newer query is on its way
+  const frag = document.createDocumentFragment();
+  for (const hit of hits) {
+    const b = el('button', 'search-hit');
+    b.type = 'button';
+    b.setAttribute('role', 'listitem');
+    const snippet = el('span', 'snippet');
+    for (const part of snippetParts(hit.snippet)) snippet.append(part.marked ? el('mark', '', part.text) : document.createTextNode(part.text));
+    b.append(el('strong', '', hit.title), snippet);
+    b.addEventListener('click', () => {
+      ui.search.close();
+      if (!state.active) openConversation(hit.conversationId, { scrollTo: hit.messageId });
+    });
+    frag.append(b);
+  }
+  ui.searchResults.replaceChildren(frag);
+  ui.searchStatus.textContent = hits.length ? `${hits.length} result${hits.length === 1 ? '' : 's'}` : 'Nothing found.';
+}
+
+ui.searchInput.addEventListener('input', () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(runSearch, 120);
+});
+ui.searchInput.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') {
+    e.preventDefault();
+    /** @type {HTMLElement | null} */ (ui.searchResults.querySelector('.search-hit'))?.click();
+  }
+  if (e.key === 'ArrowDown') {
+    e.preventDefault();
+    /** @type {HTMLElement | null} */ (ui.searchResults.querySelector('.search-hit'))?.focus();
+  }
+});
+ui.searchResults.addEventListener('keydown', (e) => {
+  const current = /** @type {HTMLElement} */ (document.activeElement);
+  if (e.key === 'ArrowDown') { e.preventDefault(); /** @type {HTMLElement | null} */ (current.nextElementSibling)?.focus(); }
+  if (e.key === 'ArrowUp') {
+    e.preventDefault();
+    const prev = /** @type {HTMLElement | null} */ (current.previousElementSibling);
+    (prev ?? ui.searchInput).focus();
+  }
+});
+$('#open-search').addEventListener('click', openSearch);
 
 function autosize() {
   ui.input.style.height = 'auto';
@@ -306,6 +750,10 @@ document.addEventListener('keydown', (event) => {
   if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'n') {
     event.preventDefault();
     newChat();
+  }
+  if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k') {
+    event.preventDefault();
+    if (!ui.search.open) openSearch();
   }
 });
 
@@ -423,6 +871,25 @@ form.save.addEventListener('click', async () => {
   }
 });
 
+$('#s-export-all').addEventListener('click', async () => {
+  const status = $('#s-history-status');
+  try {
+    const path = await ipc.exportConversation(null, 'json');
+    status.textContent = path ? `Saved to ${path}` : '';
+  } catch (e) {
+    status.textContent = /** @type {any} */ (e).message ?? String(e);
+  }
+});
+$('#s-import').addEventListener('click', async () => {
+  const status = $('#s-history-status');
+  try {
+    const report = await ipc.importHistory();
+    if (report) status.textContent = `Imported ${report.conversationsAdded} conversations (${report.messagesAdded} messages); ${report.conversationsSkipped} were already here.`;
+  } catch (e) {
+    status.textContent = /** @type {any} */ (e).message ?? String(e);
+  }
+});
+
 form.theme.addEventListener('change', () => applyTheme(/** @type {any} */ (form.theme.value)));
 ui.settings.addEventListener('close', () => state.view && applyTheme(state.view.settings.theme));
 
@@ -469,8 +936,15 @@ $('#w-local-form').addEventListener('submit', async (event) => {
 
 // ------------------------------------------------------------------ start
 
+let listTimer = 0;
 async function boot() {
   ipc.onSettingsChanged(applyView);
+  ipc.onHistoryChanged(() => {
+    clearTimeout(listTimer);
+    listTimer = setTimeout(refreshList, 80);
+  });
+  ipc.onSaveFailed(showNotice);
+  refreshList();
   const view = await ipc.getSettings();
   applyView(view);
   if (view.notice) showNotice(view.notice);

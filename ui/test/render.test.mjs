@@ -143,3 +143,28 @@ test('markdown features render: lists, tables, code with language', () => {
   assert.equal(frag.querySelectorAll('table td').length, 1);
   assert.equal(frag.querySelector('pre code').getAttribute('class'), 'language-js');
 });
+
+// ---------------------------------------------------------------- sidebar helpers
+
+import { groupByRecency, snippetParts } from '../src/groups.js';
+
+test('conversations group by recency with pinned on top', () => {
+  const now = new Date(2026, 10, 21, 15, 0);
+  const at = (d, h = 12) => new Date(2026, 10, d, h).getTime();
+  const groups = groupByRecency([
+    { id: 'p', pinned: true, updatedAt: at(1) },
+    { id: 'a', pinned: false, updatedAt: at(21, 9) },
+    { id: 'b', pinned: false, updatedAt: at(20) },
+    { id: 'c', pinned: false, updatedAt: at(16) },
+    { id: 'd', pinned: false, updatedAt: new Date(2026, 8, 3).getTime() },
+  ], now);
+  assert.deepEqual(groups.map((g) => [g.label, g.items.map((i) => i.id)]), [
+    ['Pinned', ['p']], ['Today', ['a']], ['Yesterday', ['b']], ['Previous 7 days', ['c']], ['September 2026', ['d']],
+  ]);
+});
+
+test('snippets split at their match markers, never as HTML', () => {
+  assert.deepEqual(snippetParts('…use \u0002<b>nginx\u0003 as a proxy'), [
+    { text: '…use ', marked: false }, { text: '<b>nginx', marked: true }, { text: ' as a proxy', marked: false },
+  ]);
+});

@@ -1,0 +1,104 @@
+// What every end-to-end suite needs: the mock server, tauri-driver with the app's
+// environment, a WebDriver session on the real app, and helpers that read the screen.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { Keys, Session } from './webdriver.mjs';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+export const APP = join(target, 'debug', 'palaver');
+const MOCK = join(target, 'debug', 'mock-openai');
+const SHOTS = process.env.PALAVER_SCREENSHOTS;
+const DRIVER_PORT = 4444;
+
+async function startMock(args) {
+  const mock = spawn(MOCK, [...args, '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise((res, rej) => {
+    createInterface({ input: mock.stdout }).once('line', res);
+    mock.once('exit', (code) => rej(new Error(`mock-openai exited with ${code}`)));
+  });
+  return { mock, base: String(line).trim() };
+}
+
+async function startDriver(env) {
+  const driver = spawn('tauri-driver', ['--port', String(DRIVER_PORT)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${DRIVER_PORT}/status`);
+      if (res.ok) return driver;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error('tauri-driver did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function filesContaining(dir, needle) {
+  const hits = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) hits.push(...filesContaining(path, needle));
+    else if (readFileSync(path).includes(needle)) hits.push(path);
+  }
+  return hits;
+}
+
+/**
+ * @param {{ mockArgs?: string[], env?: (base: string, dataDir: string) => Record<string, string> }} options
+ */
+export async function startStack({ mockArgs = [], env = () => ({}) } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'palaver-e2e-'));
+  const { mock, base } = await startMock(['--token-delay-ms', '40', ...mockArgs]);
+  const driver = await startDriver({ PALAVER_DATA_DIR: dataDir, OPENAI_BASE_URL: base, OPENAI_API_KEY: '', ...env(base, dataDir) });
+
+  const s = {
+    base,
+    dataDir,
+    /** @type {Session} */ app: /** @type {any} */ (null),
+    async startApp() {
+      s.app = await Session.start(`http://127.0.0.1:${DRIVER_PORT}`, { application: APP });
+      await s.app.setWindowRect({ width: 1000, height: 760 }).catch(() => {});
+      return s.app;
+    },
+    async quitApp() {
+      await s.app?.quit();
+      s.app = /** @type {any} */ (null);
+    },
+    async stop() {
+      await s.quitApp();
+      driver.kill();
+      mock.stdin.end();
+      mock.kill();
+    },
+    async stats() {
+      const res = await fetch(`${base.replace(/\/v1$/, '')}/_mock/stats`);
+      return res.json();
+    },
+    async shot(name) {
+      if (!SHOTS) return;
+      mkdirSync(SHOTS, { recursive: true });
+      writeFileSync(join(SHOTS, `${name}.png`), await s.app.screenshot());
+    },
+    /** Types a message and sends it with Enter, then waits for its reply to appear. */
+    async ask(text) {
+      const app = s.app;
+      const before = (await app.findAll('.msg.assistant')).length;
+      const input = await app.find('#message');
+      await input.type(text);
+      await input.type(Keys.ENTER);
+      await app.waitFor(async () => (await app.findAll('.msg.assistant')).length > before, { what: 'a reply to appear' });
+    },
+    lastReply: (part) => s.app.exec(`const r = [...document.querySelectorAll('.msg.assistant')].pop(); return r ? r.querySelector('${part}')?.innerText ?? '' : '';`),
+    lastReplyBusy: () => s.app.exec(`return [...document.querySelectorAll('.msg.assistant')].pop()?.getAttribute('aria-busy') === 'true';`),
+    async waitIdle() {
+      await s.app.waitFor(async () => !(await s.lastReplyBusy()), { timeout: 30000, what: 'the reply to end' });
+      // The finished reply is re-read from the history; let that land.
+      await s.app.waitFor(async () => s.app.exec(`return !![...document.querySelectorAll('.msg.assistant')].pop()?.dataset.id`), { what: 'the stored reply' });
+    },
+  };
+  return s;
+}

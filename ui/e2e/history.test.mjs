@@ -1,0 +1,95 @@
+// End to end: the history as a person uses it — a restart keeps everything, search finds
+// it, regenerate keeps versions, export writes a file, a ChatGPT export imports.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Keys } from './webdriver.mjs';
+import { root, startStack } from './harness.mjs';
+
+const saveDir = mkdtempSync(join(tmpdir(), 'palaver-e2e-save-'));
+const fixture = join(root, 'tests/fixtures/chatgpt-conversations.json');
+
+/** @type {Awaited<ReturnType<typeof startStack>>} */
+let stack;
+
+const sidebarTitles = () => stack.app.exec(`return [...document.querySelectorAll('.conv-open')].map(b => b.textContent)`);
+const versionLabel = () => stack.lastReply('.version-label');
+
+before(async () => {
+  stack = await startStack({
+    env: () => ({ OPENAI_API_KEY: 'sk-e2e-history-000000000000', PALAVER_SAVE_DIR: saveDir, PALAVER_OPEN_FILE: fixture }),
+  });
+  await stack.startApp();
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+test('a conversation appears in the sidebar as it starts', async () => {
+  const { app } = stack;
+  await app.waitFor(async () => (await app.find('#message')).displayed(), { what: 'the chat' });
+  await stack.ask('Tell me about lighthouses');
+  await app.waitFor(async () => (await sidebarTitles()).includes('Tell me about lighthouses'), { what: 'the sidebar entry' });
+  await stack.waitIdle();
+  assert.match(await stack.lastReply('.content'), /That is all/);
+});
+
+test('regenerate keeps the earlier answer as a version to switch back to', async () => {
+  const { app } = stack;
+  const first = await stack.lastReply('.content');
+  await app.exec(`[...document.querySelectorAll('.msg.assistant')].pop().querySelector('.msg-actions button:last-of-type').click()`);
+  await app.waitFor(async () => stack.lastReplyBusy(), { what: 'the new answer to start' });
+  await stack.waitIdle();
+  await app.waitFor(async () => (await versionLabel()) === '2 / 2', { what: 'the version label' });
+  await app.exec(`[...document.querySelectorAll('.msg.assistant')].pop().querySelector('[aria-label="Previous version"]').click()`);
+  await app.waitFor(async () => (await versionLabel()) === '1 / 2', { what: 'the first version' });
+  assert.equal(await stack.lastReply('.content'), first);
+  await stack.shot('versions');
+});
+
+test('export a conversation as Markdown and read the file back', async () => {
+  const { app } = stack;
+  await app.exec(`document.querySelector('.conv-item .conv-menu').click()`);
+  const items = await app.exec(`return [...document.querySelectorAll('.menu .menu-item')].map(b => b.textContent)`);
+  assert.deepEqual(items, ['Rename', 'Pin', 'Export as Markdown', 'Export as JSON', 'Delete']);
+  await app.exec(`[...document.querySelectorAll('.menu .menu-item')].find(b => b.textContent === 'Export as Markdown').click()`);
+  const file = await app.waitFor(async () => readdirSync(saveDir).find((f) => f.endsWith('.md')), { what: 'the exported file' });
+  const md = readFileSync(join(saveDir, file), 'utf8');
+  assert.match(md, /^# Tell me about lighthouses\n\n\*\*You\*\*\n\nTell me about lighthouses\n\n\*\*Assistant\*\*/);
+  assert.match(md, /That is all/);
+});
+
+test('import a ChatGPT export from the settings', async () => {
+  const { app } = stack;
+  await (await app.find('#open-settings')).click();
+  await (await app.find('#s-import')).click();
+  await app.waitFor(async () => /Imported 2 conversations/.test(await (await app.find('#s-history-status')).text()), { what: 'the import report' });
+  await (await app.find('#s-cancel')).click();
+  await app.waitFor(async () => (await sidebarTitles()).includes('Capital of France'), { what: 'the imported conversation' });
+});
+
+test('after a restart everything is there and search finds it', async () => {
+  await stack.quitApp();
+  const app = await stack.startApp();
+  await app.waitFor(async () => (await sidebarTitles()).includes('Tell me about lighthouses'), { what: 'the history after a restart' });
+  await stack.shot('sidebar');
+  await (await app.find('#message')).type(Keys.ESCAPE);
+  await app.exec(`document.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true }))`);
+  const input = await app.find('#search-input');
+  await input.type('lighthous');
+  await app.waitFor(async () => (await app.findAll('.search-hit')).length > 0, { what: 'search results' });
+  const marked = await app.exec(`return document.querySelector('.search-hit mark')?.textContent`);
+  assert.match(marked, /lighthous/i);
+  await stack.shot('search');
+  await (await app.find('.search-hit')).click();
+  await app.waitFor(async () => (await app.exec(`return document.querySelector('#conversation-title').textContent`)) === 'Tell me about lighthouses', { what: 'the conversation to open' });
+  assert.match(await stack.lastReply('.content'), /That is all/);
+
+  await app.exec(`document.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true }))`);
+  const again = await app.find('#search-input');
+  await again.type('東京の人口');
+  await app.waitFor(async () => (await app.exec(`return [...document.querySelectorAll('.search-hit strong')].map(s => s.textContent)`)).includes('日本語のテスト'), { what: 'a Japanese result' });
+});
