@@ -103,14 +103,20 @@ impl HistoryDb {
                 for row in rows {
                     hits.push(row?);
                 }
+                let title_hits = std::mem::take(&mut hits);
+                // Newest matches first, straight from the index in rowid order (rows are
+                // added as messages are written), so only the shown rows get snippets.
                 let mut messages = conn.prepare_cached(
-                    "SELECT m.conversation_id, m.id, c.title,
-                            snippet(messages_fts, 0, ?2, ?3, '…', 16), m.created_at
-                     FROM messages_fts
-                     JOIN messages m ON m.rowid = messages_fts.rowid
+                    "WITH hits AS (
+                         SELECT rowid, snippet(messages_fts, 0, ?2, ?3, '…', 64) AS snip
+                         FROM messages_fts WHERE messages_fts MATCH ?1
+                         ORDER BY rowid DESC LIMIT ?4
+                     )
+                     SELECT m.conversation_id, m.id, c.title, hits.snip, m.created_at
+                     FROM hits
+                     JOIN messages m ON m.rowid = hits.rowid
                      JOIN conversations c ON c.id = m.conversation_id
-                     WHERE messages_fts MATCH ?1
-                     ORDER BY m.created_at DESC LIMIT ?4",
+                     ORDER BY hits.rowid DESC",
                 )?;
                 let rows = messages.query_map(
                     params![
@@ -132,6 +138,13 @@ impl HistoryDb {
                 for row in rows {
                     hits.push(row?);
                 }
+                // A title match adds nothing when the same conversation's messages matched.
+                let mut with_title: Vec<SearchHit> = title_hits
+                    .into_iter()
+                    .filter(|t| !hits.iter().any(|h| h.conversation_id == t.conversation_id))
+                    .collect();
+                with_title.append(&mut hits);
+                hits = with_title;
             }
             None => {
                 let mut scan = conn.prepare_cached(

@@ -609,14 +609,26 @@ fn branch(conn: &rusqlite::Connection, leaf: &str) -> Result<Vec<StoredMessage>>
     let mut messages: Vec<StoredMessage> = stmt
         .query_map([leaf], message)?
         .collect::<rusqlite::Result<_>>()?;
-    let mut siblings = conn.prepare_cached(
-        "SELECT id FROM messages WHERE conversation_id = (SELECT conversation_id FROM messages WHERE id = ?1)
-           AND parent_id IS ?2 ORDER BY created_at, id",
+    // Every message's versions in one pass over the conversation's (parent, id) pairs.
+    let mut all = conn.prepare_cached(
+        "SELECT parent_id, id FROM messages
+         WHERE conversation_id = (SELECT conversation_id FROM messages WHERE id = ?1)
+         ORDER BY created_at, id",
     )?;
+    let mut by_parent: std::collections::HashMap<Option<String>, Vec<String>> =
+        std::collections::HashMap::new();
+    let pairs = all.query_map([leaf], |r| {
+        Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?))
+    })?;
+    for pair in pairs {
+        let (parent, id) = pair?;
+        by_parent.entry(parent).or_default().push(id);
+    }
     for m in &mut messages {
-        m.versions = siblings
-            .query_map(params![m.id, m.parent_id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        m.versions = by_parent
+            .get(&m.parent_id)
+            .cloned()
+            .unwrap_or_else(|| vec![m.id.clone()]);
     }
     Ok(messages)
 }
