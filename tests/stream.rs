@@ -79,6 +79,14 @@ fn options() -> ClientOptions {
     }
 }
 
+/// The test options with a short idle timeout.
+fn idle(ms: u64) -> ClientOptions {
+    ClientOptions {
+        idle_timeout: Duration::from_millis(ms),
+        ..options()
+    }
+}
+
 fn request() -> ChatRequest {
     ChatRequest {
         model: "mock-model".into(),
@@ -345,14 +353,7 @@ async fn finish_reason_then_a_stall_is_still_complete() {
             .write(finish_chunk("stop"))
             .stall(),
     );
-    let (sink, result) = run_with(
-        &server,
-        ClientOptions {
-            idle_timeout: Duration::from_millis(300),
-            ..options()
-        },
-    )
-    .await;
+    let (sink, result) = run_with(&server, idle(300)).await;
     assert_eq!(result, Ok(FinishReason::Stop));
     assert_eq!(sink.text(), "a");
 }
@@ -576,14 +577,7 @@ async fn unknown_path_says_to_check_the_base_url() {
 async fn a_stall_mid_answer_times_out_and_keeps_the_text() {
     let server = MockServer::start().await.unwrap();
     server.push(Reply::sse().write(chunk("Before the stall")).stall());
-    let (sink, result) = run_with(
-        &server,
-        ClientOptions {
-            idle_timeout: Duration::from_millis(400),
-            ..options()
-        },
-    )
-    .await;
+    let (sink, result) = run_with(&server, idle(400)).await;
     let err = result.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Timeout);
     assert!(err.message.contains("400 ms"), "{}", err.message);
@@ -602,14 +596,7 @@ async fn slow_but_steady_answers_never_time_out() {
             .pause(Duration::from_millis(100));
     }
     server.push(reply.write(tail()));
-    let (sink, result) = run_with(
-        &server,
-        ClientOptions {
-            idle_timeout: Duration::from_millis(400),
-            ..options()
-        },
-    )
-    .await;
+    let (sink, result) = run_with(&server, idle(400)).await;
     assert_eq!(result, Ok(FinishReason::Stop));
     assert_eq!(sink.text(), "01234567");
 }
@@ -624,11 +611,7 @@ async fn no_response_headers_within_the_idle_timeout() {
         tokio::time::sleep(Duration::from_secs(30)).await;
         drop(socket);
     });
-    let client = LlmClient::new(ClientOptions {
-        idle_timeout: Duration::from_millis(300),
-        ..options()
-    })
-    .unwrap();
+    let client = LlmClient::new(idle(300)).unwrap();
     let endpoint = Endpoint::new(&format!("http://{addr}/v1"), None).unwrap();
     let mut sink = Collected::default();
     let err = client

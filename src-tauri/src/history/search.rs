@@ -68,6 +68,52 @@ fn scan_snippet(text: &str, query: &str) -> String {
     )
 }
 
+/// Every query selects (conversation id, message id or NULL, title, snippet, time).
+fn hit(r: &rusqlite::Row<'_>) -> rusqlite::Result<SearchHit> {
+    Ok(SearchHit {
+        conversation_id: r.get(0)?,
+        message_id: r.get(1)?,
+        title: r.get(2)?,
+        snippet: r.get(3)?,
+        updated_at: r.get(4)?,
+    })
+}
+
+fn run(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<SearchHit>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let hits = stmt
+        .query_map(params, hit)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(hits)
+}
+
+const TITLES: &str =
+    "SELECT c.id, NULL, c.title, highlight(conversations_fts, 0, ?2, ?3), c.updated_at
+     FROM conversations_fts JOIN conversations c ON c.rowid = conversations_fts.rowid
+     WHERE conversations_fts MATCH ?1 ORDER BY c.updated_at DESC LIMIT ?4";
+
+/// Newest matches first, straight from the index in rowid order (rows are added as messages
+/// are written), so only the rows shown get snippets.
+const MESSAGES: &str = "WITH hits AS (
+         SELECT rowid, snippet(messages_fts, 0, ?2, ?3, '…', 64) AS snip
+         FROM messages_fts WHERE messages_fts MATCH ?1
+         ORDER BY rowid DESC LIMIT ?4
+     )
+     SELECT m.conversation_id, m.id, c.title, hits.snip, m.created_at
+     FROM hits
+     JOIN messages m ON m.rowid = hits.rowid
+     JOIN conversations c ON c.id = m.conversation_id
+     ORDER BY hits.rowid DESC";
+
+const SCAN: &str = "SELECT m.conversation_id, m.id, c.title, m.content, m.created_at
+     FROM messages m JOIN conversations c ON c.id = m.conversation_id
+     WHERE m.content LIKE ?1 ESCAPE '\\'
+     ORDER BY m.created_at DESC LIMIT ?2";
+
 impl HistoryDb {
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
         let query = query.trim();
@@ -75,100 +121,32 @@ impl HistoryDb {
             return Ok(Vec::new());
         }
         let conn = self.conn();
-        let mut hits = Vec::new();
-        match fts_query(query) {
+        let (start, end) = (MARK_START.to_string(), MARK_END.to_string());
+        let mut hits = match fts_query(query) {
             Some(fts) => {
-                let mut titles = conn.prepare_cached(
-                    "SELECT c.id, c.title, highlight(conversations_fts, 0, ?2, ?3), c.updated_at
-                     FROM conversations_fts JOIN conversations c ON c.rowid = conversations_fts.rowid
-                     WHERE conversations_fts MATCH ?1 ORDER BY c.updated_at DESC LIMIT ?4",
-                )?;
-                let rows = titles.query_map(
-                    params![
-                        fts,
-                        MARK_START.to_string(),
-                        MARK_END.to_string(),
-                        limit as i64
-                    ],
-                    |r| {
-                        Ok(SearchHit {
-                            conversation_id: r.get(0)?,
-                            message_id: None,
-                            title: r.get(1)?,
-                            snippet: r.get(2)?,
-                            updated_at: r.get(3)?,
-                        })
-                    },
-                )?;
-                for row in rows {
-                    hits.push(row?);
-                }
-                let title_hits = std::mem::take(&mut hits);
-                // Newest matches first, straight from the index in rowid order (rows are
-                // added as messages are written), so only the shown rows get snippets.
-                let mut messages = conn.prepare_cached(
-                    "WITH hits AS (
-                         SELECT rowid, snippet(messages_fts, 0, ?2, ?3, '…', 64) AS snip
-                         FROM messages_fts WHERE messages_fts MATCH ?1
-                         ORDER BY rowid DESC LIMIT ?4
-                     )
-                     SELECT m.conversation_id, m.id, c.title, hits.snip, m.created_at
-                     FROM hits
-                     JOIN messages m ON m.rowid = hits.rowid
-                     JOIN conversations c ON c.id = m.conversation_id
-                     ORDER BY hits.rowid DESC",
-                )?;
-                let rows = messages.query_map(
-                    params![
-                        fts,
-                        MARK_START.to_string(),
-                        MARK_END.to_string(),
-                        limit as i64
-                    ],
-                    |r| {
-                        Ok(SearchHit {
-                            conversation_id: r.get(0)?,
-                            message_id: Some(r.get(1)?),
-                            title: r.get(2)?,
-                            snippet: r.get(3)?,
-                            updated_at: r.get(4)?,
-                        })
-                    },
-                )?;
-                for row in rows {
-                    hits.push(row?);
-                }
+                let args = params![fts, start, end, limit as i64];
+                let titles = run(&conn, TITLES, args)?;
+                let messages = run(&conn, MESSAGES, args)?;
                 // A title match adds nothing when the same conversation's messages matched.
-                let mut with_title: Vec<SearchHit> = title_hits
+                let mut hits: Vec<SearchHit> = titles
                     .into_iter()
-                    .filter(|t| !hits.iter().any(|h| h.conversation_id == t.conversation_id))
+                    .filter(|t| {
+                        !messages
+                            .iter()
+                            .any(|m| m.conversation_id == t.conversation_id)
+                    })
                     .collect();
-                with_title.append(&mut hits);
-                hits = with_title;
+                hits.extend(messages);
+                hits
             }
             None => {
-                let mut scan = conn.prepare_cached(
-                    "SELECT m.conversation_id, m.id, c.title, m.content, m.created_at
-                     FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                     WHERE m.content LIKE ?1 ESCAPE '\\'
-                     ORDER BY m.created_at DESC LIMIT ?2",
-                )?;
-                let rows = scan.query_map(params![like_pattern(query), limit as i64], |r| {
-                    Ok(SearchHit {
-                        conversation_id: r.get(0)?,
-                        message_id: Some(r.get(1)?),
-                        title: r.get(2)?,
-                        snippet: r.get::<_, String>(3)?,
-                        updated_at: r.get(4)?,
-                    })
-                })?;
-                for row in rows {
-                    let mut hit = row?;
-                    hit.snippet = scan_snippet(&hit.snippet, query);
-                    hits.push(hit);
+                let mut scanned = run(&conn, SCAN, params![like_pattern(query), limit as i64])?;
+                for h in &mut scanned {
+                    h.snippet = scan_snippet(&h.snippet, query);
                 }
+                scanned
             }
-        }
+        };
         hits.truncate(limit);
         Ok(hits)
     }
