@@ -211,11 +211,16 @@ fn main() {
     ];
     let mut search = Vec::new();
     let mut hits = 0;
+    let mut slowest = (Duration::ZERO, "");
     for _ in 0..5 {
         for q in queries {
             let t = Instant::now();
             hits += db.search(q, 50).unwrap().len();
-            search.push(t.elapsed());
+            let took = t.elapsed();
+            search.push(took);
+            if took > slowest.0 {
+                slowest = (took, q);
+            }
         }
     }
     println!(
@@ -225,6 +230,7 @@ fn main() {
         ms(percentile(search, 0.95)),
         hits / (queries.len() * 5)
     );
+    println!("{:<44} {} for “{}”", "slowest search", ms(slowest.0), slowest.1);
 
     let long_id = format!("00000000-0000-7000-8000-{:012}", conversations - 1);
     let open: Vec<Duration> = (0..20)

@@ -109,10 +109,12 @@ const MESSAGES: &str = "WITH hits AS (
      JOIN conversations c ON c.id = m.conversation_id
      ORDER BY hits.rowid DESC";
 
+/// Queries under three characters cannot use the trigram index: scan, newest rows first,
+/// stopping at the limit.
 const SCAN: &str = "SELECT m.conversation_id, m.id, c.title, m.content, m.created_at
      FROM messages m JOIN conversations c ON c.id = m.conversation_id
      WHERE m.content LIKE ?1 ESCAPE '\\'
-     ORDER BY m.created_at DESC LIMIT ?2";
+     ORDER BY m.rowid DESC LIMIT ?2";
 
 impl HistoryDb {
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
