@@ -230,7 +230,12 @@ fn main() {
         ms(percentile(search, 0.95)),
         hits / (queries.len() * 5)
     );
-    println!("{:<44} {} for “{}”", "slowest search", ms(slowest.0), slowest.1);
+    println!(
+        "{:<44} {} for “{}”",
+        "slowest search",
+        ms(slowest.0),
+        slowest.1
+    );
 
     let long_id = format!("00000000-0000-7000-8000-{:012}", conversations - 1);
     let open: Vec<Duration> = (0..20)
