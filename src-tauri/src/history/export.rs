@@ -180,7 +180,7 @@ impl HistoryDb {
     fn import_file(&self, file: &ExportFile) -> Result<ImportReport> {
         let mut report = ImportReport::default();
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch("PRAGMA defer_foreign_keys = ON;")?;
         for c in &file.conversations {
             let exists = tx

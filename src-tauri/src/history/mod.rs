@@ -120,13 +120,7 @@ impl HistoryDb {
                 known: SCHEMA_VERSION,
             });
         }
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA secure_delete = ON;",
-        )
-        .map_err(|e| HistoryError::Open {
+        set_pragmas(&conn).map_err(|e| HistoryError::Open {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
@@ -179,15 +173,50 @@ fn backup(conn: &Connection, path: &Path, version: i64) -> Result<()> {
     Ok(())
 }
 
+/// WAL and friends. Switching a new file to WAL takes a lock the busy handler does not
+/// wait for, so a second process opening the same new file (the app and the CLI at once)
+/// retries briefly instead of failing.
+fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {
+    let mut attempt = 0;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => break,
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && attempt < 50 =>
+            {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    conn.execute_batch(
+        "PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;",
+    )
+}
+
+/// Runs each pending migration in its own write transaction. The version is read again
+/// under the lock: another process may have migrated the file meanwhile.
 fn migrate(conn: &Connection, from: i64) -> Result<()> {
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
         let version = index as i64 + 1;
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
-        ))
-        .inspect_err(|_| {
-            let _ = conn.execute_batch("ROLLBACK;");
-        })?;
+        conn.execute_batch("BEGIN IMMEDIATE;")?;
+        let result = (|| -> rusqlite::Result<()> {
+            let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if current < version {
+                conn.execute_batch(&format!("{sql}\nPRAGMA user_version = {version};"))?;
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => conn.execute_batch("COMMIT;")?,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK;");
+                return Err(e.into());
+            }
+        }
     }
     Ok(())
 }
@@ -221,6 +250,21 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn several_processes_may_open_a_new_file_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || HistoryDb::open(&path).map(|_| ()))
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap().unwrap();
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use super::{new_id, now_ms, HistoryDb, HistoryError, Result};
 use crate::llm::{ChatError, ErrorKind, FinishReason, Message, Role, Usage};
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -324,7 +324,7 @@ impl HistoryDb {
     /// Stores the question (before anything is sent) and an empty `streaming` reply.
     pub fn begin_turn(&self, request: &TurnRequest) -> Result<Turn> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = now_ms();
         let conversation_id = match &request.conversation_id {
             Some(id) => {
@@ -561,7 +561,7 @@ impl HistoryDb {
     /// out of the write-ahead log so the text is gone from disk too.
     pub fn delete(&self, id: &str) -> Result<()> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Children first would be needed without cascades; foreign keys cascade for us.
         let n = tx.execute("DELETE FROM conversations WHERE id = ?1", [id])?;
         tx.commit()?;
