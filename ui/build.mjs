@@ -10,9 +10,10 @@ const dist = join(root, 'dist');
 await rm(dist, { recursive: true, force: true });
 await mkdir(dist, { recursive: true });
 await build({
-  entryPoints: { main: join(root, 'src/main.js') },
+  entryPoints: { main: join(root, 'src/main.js'), quick: join(root, 'src/quick.js') },
   outdir: dist,
   bundle: true,
+  splitting: true,
   format: 'esm',
   target: ['safari15'],
   minify: true,
@@ -28,4 +29,5 @@ await build({
   logLevel: 'warning',
 });
 await copyFile(join(root, 'index.html'), join(dist, 'index.html'));
+await copyFile(join(root, 'quick.html'), join(dist, 'quick.html'));
 console.log('ui/dist built');

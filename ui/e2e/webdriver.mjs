@@ -63,6 +63,21 @@ export class Session {
     return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
   }
 
+  /** @returns {Promise<string[]>} */
+  windowHandles() {
+    return this.cmd('GET', '/window/handles');
+  }
+
+  /** @param {string} handle */
+  switchTo(handle) {
+    return this.cmd('POST', '/window', { handle });
+  }
+
+  /** @returns {Promise<string>} */
+  currentHandle() {
+    return this.cmd('GET', '/window');
+  }
+
   setWindowRect(rect) {
     return this.cmd('POST', '/window/rect', rect);
   }

@@ -25,7 +25,7 @@ import { listen } from '@tauri-apps/api/event';
  * @typedef {{ conversationId: string, messageId: string | null, title: string, snippet: string, updatedAt: number }} SearchHit
  * @typedef {{ conversationsAdded: number, conversationsSkipped: number, messagesAdded: number }} ImportReport
  * @typedef {{ id: string, name: string, baseUrl: string, model: string }} Profile
- * @typedef {{ profile: Profile, systemPrompt: string, temperature: number | null, theme: 'system'|'light'|'dark', onboarded: boolean }} Settings
+ * @typedef {{ profile: Profile, systemPrompt: string, temperature: number | null, theme: 'system'|'light'|'dark', onboarded: boolean, quickAskShortcut: string, closeToTray: boolean }} Settings
  * @typedef {{ settings: Settings, effectiveBaseUrl: string, baseUrlFromEnv: boolean, notice?: string, dataDir: string }} SettingsView
  * @typedef {{ present: boolean, source?: 'keyring'|'environment', lastFour?: string, keyringError?: string }} KeyStatus
  */
@@ -33,13 +33,13 @@ import { listen } from '@tauri-apps/api/event';
 /**
  * Starts a reply. Events arrive on `onEvent` in order, `started` first, one `finished`
  * or `failed` last. The question is stored before anything is sent.
- * @param {{ conversationId?: string | null, text: string, mode?: SendMode, onEvent: (e: ChatEvent) => void }} args
+ * @param {{ conversationId?: string | null, text: string, mode?: SendMode, source?: 'app'|'quick_ask', onEvent: (e: ChatEvent) => void }} args
  * @returns {Promise<SendAck>}
  */
-export function sendMessage({ conversationId, text, mode = { kind: 'ask' }, onEvent }) {
+export function sendMessage({ conversationId, text, mode = { kind: 'ask' }, source = 'app', onEvent }) {
   const channel = new Channel();
   channel.onmessage = onEvent;
-  return invoke('send_message', { conversationId: conversationId ?? null, text, mode, onEvent: channel });
+  return invoke('send_message', { conversationId: conversationId ?? null, text, mode, source, onEvent: channel });
 }
 
 /** @param {number} [offset] @param {number} [limit] @returns {Promise<ConversationSummary[]>} */
@@ -71,6 +71,11 @@ export const importHistory = () => invoke('import_history');
 
 /** @param {(e: { conversationIds: string[] }) => void} handler */
 export const onHistoryChanged = (handler) => listen('history://changed', (e) => handler(/** @type {any} */ (e.payload)));
+
+/** @param {(conversationId: string) => void} handler */
+export const onOpenConversation = (handler) => listen('main://open-conversation', (e) => handler(String(e.payload)));
+
+export const quitApp = () => invoke('quit_app');
 
 /** @param {(message: string) => void} handler */
 export const onSaveFailed = (handler) => listen('history://save-failed', (e) => handler(String(e.payload)));

@@ -751,6 +751,10 @@ document.addEventListener('keydown', (event) => {
     event.preventDefault();
     newChat();
   }
+  if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'q') {
+    event.preventDefault();
+    ipc.quitApp();
+  }
   if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k') {
     event.preventDefault();
     if (!ui.search.open) openSearch();
@@ -773,6 +777,8 @@ const form = {
   system: /** @type {HTMLTextAreaElement} */ ($('#s-system')),
   temperature: /** @type {HTMLInputElement} */ ($('#s-temperature')),
   theme: /** @type {HTMLSelectElement} */ ($('#s-theme')),
+  shortcut: /** @type {HTMLInputElement} */ ($('#s-shortcut')),
+  closeToTray: /** @type {HTMLInputElement} */ ($('#s-close-to-tray')),
   error: $('#s-error'),
   dataDir: $('#s-data-dir'),
   save: $('#s-save'),
@@ -804,6 +810,8 @@ async function openSettings() {
   form.system.value = s.systemPrompt;
   form.temperature.value = s.temperature === null ? '' : String(s.temperature);
   form.theme.value = s.theme;
+  form.shortcut.value = s.quickAskShortcut;
+  form.closeToTray.checked = s.closeToTray;
   form.error.textContent = '';
   form.key.value = '';
   form.dataDir.textContent = `Data and settings live in ${view.dataDir}`;
@@ -861,6 +869,8 @@ form.save.addEventListener('click', async () => {
     systemPrompt: form.system.value,
     temperature: t === '' ? null : Number(t),
     theme: /** @type {any} */ (form.theme.value),
+    quickAskShortcut: form.shortcut.value,
+    closeToTray: form.closeToTray.checked,
     onboarded: true,
   };
   try {
@@ -889,6 +899,23 @@ $('#s-import').addEventListener('click', async () => {
     status.textContent = /** @type {any} */ (e).message ?? String(e);
   }
 });
+
+// The shortcut field records the combination pressed while it has focus.
+const KEY_NAMES = { ' ': 'Space', ArrowUp: 'Up', ArrowDown: 'Down', ArrowLeft: 'Left', ArrowRight: 'Right' };
+form.shortcut.addEventListener('focus', () => { form.shortcut.placeholder = 'Press the keys…'; });
+form.shortcut.addEventListener('keydown', (event) => {
+  if (event.key === 'Tab' || event.key === 'Escape') return;
+  event.preventDefault();
+  if (['Control', 'Shift', 'Alt', 'Meta'].includes(event.key)) return;
+  const parts = [];
+  if (event.ctrlKey || event.metaKey) parts.push('CommandOrControl');
+  if (event.altKey) parts.push('Alt');
+  if (event.shiftKey) parts.push('Shift');
+  const key = KEY_NAMES[event.key] ?? (event.key.length === 1 ? event.key.toUpperCase() : event.key);
+  parts.push(key);
+  form.shortcut.value = parts.join('+');
+});
+$('#s-shortcut-reset').addEventListener('click', () => { form.shortcut.value = 'CommandOrControl+Shift+Space'; });
 
 form.theme.addEventListener('change', () => applyTheme(/** @type {any} */ (form.theme.value)));
 ui.settings.addEventListener('close', () => state.view && applyTheme(state.view.settings.theme));
@@ -944,7 +971,9 @@ async function boot() {
     listTimer = setTimeout(refreshList, 80);
   });
   ipc.onSaveFailed(showNotice);
+  ipc.onOpenConversation((id) => { if (!state.active) openConversation(id); });
   refreshList();
+  const requested = new URLSearchParams(location.search).get('open');
   const view = await ipc.getSettings();
   applyView(view);
   if (view.notice) showNotice(view.notice);
@@ -957,6 +986,7 @@ async function boot() {
     $('#w-key').focus();
   } else {
     showChat();
+    if (requested) openConversation(requested);
   }
 }
 

@@ -8,7 +8,9 @@
 mod commands;
 mod error;
 mod settings;
+mod shortcut;
 mod state;
+mod tray;
 mod windows;
 
 pub use commands::ALL as COMMANDS;
@@ -16,13 +18,21 @@ pub use commands::ALL as COMMANDS;
 use crate::history::HistoryDb;
 use crate::llm::{ClientOptions, LlmClient};
 use crate::secrets::OsKeyring;
-use state::{Core, SettingsState, StreamRegistry};
+use state::{Core, SettingsState, StreamRegistry, TrayState};
 use std::sync::{Arc, Mutex};
-use tauri::{Manager, Runtime};
+use tauri::{Manager, Runtime, WindowEvent};
+use tauri_plugin_global_shortcut::ShortcutState;
+
+/// How the app was started.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Launch {
+    /// `palaver --quick-ask`: show only the quick-ask window.
+    pub quick_ask: bool,
+}
 
 /// Runs the desktop app until it quits. Returns the process exit code.
-pub fn run() -> i32 {
-    let app = build(tauri::Builder::default()).build(tauri::generate_context!());
+pub fn run(launch: Launch) -> i32 {
+    let app = build(tauri::Builder::default(), launch).build(tauri::generate_context!());
     match app {
         Ok(app) => {
             app.run(|_, _| {});
@@ -37,8 +47,37 @@ pub fn run() -> i32 {
 
 /// The app's plugins, state and commands, generic over the runtime so tests can use the
 /// mock runtime.
-pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+pub fn build<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::Builder<R> {
     builder
+        // First: a second `palaver` hands its arguments to this one and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            let shown = if argv.iter().any(|a| a == "--quick-ask") {
+                windows::show_quick_ask(app)
+            } else {
+                windows::show_main(app).map(|_| ())
+            };
+            if let Err(e) = shown {
+                tracing::warn!(error = %e, "could not show a window for a second launch");
+            }
+        }))
+        .plugin(
+            tauri_plugin_global_shortcut::Builder::new()
+                .with_handler(|app, _shortcut, event| {
+                    if event.state == ShortcutState::Pressed {
+                        let _ = windows::toggle_quick_ask(app);
+                    }
+                })
+                .build(),
+        )
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_denylist(&[windows::QUICK_ASK])
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all()
+                        - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        )
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_store::Builder::new().build())
@@ -61,12 +100,125 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::history::search_history,
             commands::history::export_conversation,
             commands::history::import_history,
+            commands::quick::hide_quick_ask,
+            commands::quick::open_in_main,
+            commands::quick::quit_app,
         ])
-        .setup(|app| {
+        .on_window_event(on_window_event)
+        .setup(move |app| {
             setup(app.handle())?;
-            windows::show_main(app.handle())?;
+            setup_desktop(app.handle(), launch)?;
             Ok(())
         })
+}
+
+fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
+    let app = window.app_handle();
+    match (window.label(), event) {
+        (windows::MAIN, WindowEvent::CloseRequested { api, .. }) => {
+            let tray = app.state::<TrayState>().available;
+            let to_tray = app.state::<SettingsState>().get().close_to_tray;
+            if tray && to_tray {
+                api.prevent_close();
+                let _ = window.hide();
+            } else {
+                // The hidden quick-ask window would otherwise keep Palaver running unseen.
+                app.exit(0);
+            }
+        }
+        (windows::QUICK_ASK, WindowEvent::Focused(true)) => {
+            windows::QUICK_ASK_HAD_FOCUS.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        // Losing focus hides quick ask, once it really had focus and still lacks it a moment
+        // later: focus flickers while a window appears, above all without a window manager.
+        (windows::QUICK_ASK, WindowEvent::Focused(false))
+            if windows::QUICK_ASK_HAD_FOCUS.load(std::sync::atomic::Ordering::SeqCst) =>
+        {
+            let window = window.clone();
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                if !window.is_focused().unwrap_or(true) {
+                    windows::QUICK_ASK_HAD_FOCUS.store(false, std::sync::atomic::Ordering::SeqCst);
+                    let _ = window.hide();
+                }
+            });
+        }
+        _ => {}
+    }
+}
+
+/// Rebuilds the tray menu: recent conversations and the current shortcut.
+pub(crate) fn refresh_tray<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if !app.try_state::<TrayState>().is_some_and(|t| t.available) {
+        return;
+    }
+    let recent = app
+        .state::<Arc<Core>>()
+        .history
+        .list_conversations(5, 0)
+        .unwrap_or_default();
+    let label = shortcut::label(&app.state::<SettingsState>().get().quick_ask_shortcut);
+    tray::refresh(app, &tray::entries(&recent, &label));
+}
+
+fn on_tray_menu<R: Runtime>(app: &tauri::AppHandle<R>, id: &str) {
+    let result = match id {
+        tray::QUICK_ASK => windows::show_quick_ask(app),
+        tray::OPEN => windows::show_main(app).map(|_| ()),
+        tray::QUIT => {
+            app.exit(0);
+            Ok(())
+        }
+        other => match other.strip_prefix(tray::CONVERSATION_PREFIX) {
+            Some(conversation) => windows::open_in_main(app, conversation),
+            None => Ok(()),
+        },
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, menu = id, "a tray menu action failed");
+    }
+}
+
+/// Tray, global shortcut and windows. Failures here are told to the user, never fatal.
+fn setup_desktop<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    launch: Launch,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = app.state::<SettingsState>().get();
+    let label = shortcut::label(&settings.quick_ask_shortcut);
+    let mut available = false;
+    if tray::host_available() {
+        let recent = app
+            .state::<Arc<Core>>()
+            .history
+            .list_conversations(5, 0)
+            .unwrap_or_default();
+        match tray::create(app, &tray::entries(&recent, &label)) {
+            Ok(icon) => {
+                icon.on_menu_event(|app, event| on_tray_menu(app, event.id().as_ref()));
+                available = true;
+            }
+            Err(e) => tracing::warn!(error = %e, "no tray icon"),
+        }
+    }
+    app.manage(TrayState { available });
+    if let Err(message) = shortcut::replace(app, None, &settings.quick_ask_shortcut) {
+        let state = app.state::<SettingsState>();
+        let mut notice = state.notice.lock().unwrap_or_else(|p| p.into_inner());
+        *notice = Some(match notice.take() {
+            Some(n) => format!("{n} {message}"),
+            None => message,
+        });
+    }
+    // The main window comes first (it is the one a WebDriver session attaches to); quick
+    // ask is created hidden after it, so that the shortcut shows it at once.
+    if launch.quick_ask {
+        windows::show_quick_ask(app)?;
+    } else {
+        windows::show_main(app)?;
+        windows::create_quick_ask(app)?;
+    }
+    Ok(())
 }
 
 fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), Box<dyn std::error::Error>> {

@@ -56,6 +56,10 @@ pub struct Settings {
     pub theme: Theme,
     /// Set once the person has been through the welcome screen.
     pub onboarded: bool,
+    /// The global shortcut that opens the quick-ask window.
+    pub quick_ask_shortcut: String,
+    /// Closing the main window hides it while the tray icon lives.
+    pub close_to_tray: bool,
 }
 
 impl Default for Settings {
@@ -66,6 +70,8 @@ impl Default for Settings {
             temperature: None,
             theme: Theme::System,
             onboarded: false,
+            quick_ask_shortcut: super::shortcut::DEFAULT.to_owned(),
+            close_to_tray: true,
         }
     }
 }
@@ -86,6 +92,7 @@ impl Settings {
                 return Err("The temperature must be between 0 and 2.".to_owned());
             }
         }
+        self.quick_ask_shortcut = super::shortcut::normalize(&self.quick_ask_shortcut)?;
         if self.profile.id.trim().is_empty() {
             self.profile.id = DEFAULT_PROFILE.to_owned();
         }

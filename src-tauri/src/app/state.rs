@@ -44,9 +44,19 @@ impl StreamRegistry {
         }
     }
 
+    /// How many replies are streaming now.
+    pub fn running(&self) -> usize {
+        self.lock().len()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
         self.streams.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Whether a tray icon is shown (Linux desktops without a StatusNotifier host have none).
+pub struct TrayState {
+    pub available: bool,
 }
 
 pub struct SettingsState {

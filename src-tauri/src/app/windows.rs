@@ -2,9 +2,19 @@
 //! navigation is refused (links open in the system browser through `open_external`).
 
 use tauri::webview::{WebviewWindow, WebviewWindowBuilder};
-use tauri::{AppHandle, Manager, Runtime, Url, WebviewUrl};
+use tauri::{AppHandle, Emitter, Manager, PhysicalPosition, Runtime, Url, WebviewUrl};
 
 pub const MAIN: &str = "main";
+pub const QUICK_ASK: &str = "quick-ask";
+/// Sent to the quick-ask window each time it is shown, so it can focus its input.
+pub const QUICK_ASK_SHOWN: &str = "quick-ask://shown";
+/// The quick-ask window's size, in logical pixels.
+const QUICK_ASK_SIZE: (f64, f64) = (680.0, 420.0);
+/// Whether the quick-ask window gained focus since it was last shown.
+pub static QUICK_ASK_HAD_FOCUS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+/// Asks the main window to open a conversation (from quick ask or the tray).
+pub const OPEN_CONVERSATION: &str = "main://open-conversation";
 
 /// Our own pages: `tauri://localhost` (Linux, macOS), `http(s)://tauri.localhost` (Windows),
 /// and the dev server in debug builds.
@@ -20,24 +30,102 @@ pub fn is_app_url(url: &Url) -> bool {
 }
 
 pub fn show_main<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
+    show_main_on(app, None)
+}
+
+/// Shows the main window, opening `conversation_id` in it if given. A window created here
+/// learns the conversation from its URL, since it cannot hear events before it has loaded.
+fn show_main_on<R: Runtime>(
+    app: &AppHandle<R>,
+    conversation_id: Option<&str>,
+) -> tauri::Result<WebviewWindow<R>> {
     if let Some(window) = app.get_webview_window(MAIN) {
         window.show()?;
         window.unminimize()?;
         window.set_focus()?;
+        if let Some(id) = conversation_id {
+            window.emit_to(MAIN, OPEN_CONVERSATION, id)?;
+        }
         return Ok(window);
     }
-    WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
+    let page = match conversation_id {
+        Some(id) => format!(
+            "index.html?open={}",
+            url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+        ),
+        None => "index.html".to_owned(),
+    };
+    WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App(page.into()))
         .title("Palaver")
         .inner_size(980.0, 720.0)
         .min_inner_size(400.0, 460.0)
-        .on_navigation(|url| {
-            let allowed = is_app_url(url);
-            if !allowed {
-                tracing::info!(scheme = url.scheme(), "refused an in-app navigation");
-            }
-            allowed
-        })
+        .on_navigation(refuse_navigation)
         .build()
+}
+
+fn refuse_navigation(url: &Url) -> bool {
+    let allowed = is_app_url(url);
+    if !allowed {
+        tracing::info!(scheme = url.scheme(), "refused an in-app navigation");
+    }
+    allowed
+}
+
+/// Creates the quick-ask window, hidden, so that it appears at once when asked for.
+pub fn create_quick_ask<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
+    if let Some(window) = app.get_webview_window(QUICK_ASK) {
+        return Ok(window);
+    }
+    WebviewWindowBuilder::new(app, QUICK_ASK, WebviewUrl::App("quick.html".into()))
+        .title("Palaver — Quick ask")
+        .inner_size(QUICK_ASK_SIZE.0, QUICK_ASK_SIZE.1)
+        .decorations(false)
+        .always_on_top(true)
+        .skip_taskbar(true)
+        .resizable(false)
+        .visible(false)
+        .on_navigation(refuse_navigation)
+        .build()
+}
+
+/// Shows the quick-ask window centred on the monitor with the pointer, focused.
+pub fn show_quick_ask<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    let window = create_quick_ask(app)?;
+    let monitor = app
+        .cursor_position()
+        .ok()
+        .and_then(|p| app.monitor_from_point(p.x, p.y).ok().flatten())
+        .or_else(|| window.primary_monitor().ok().flatten());
+    if let Some(monitor) = monitor {
+        // The window's own size reads as zero until it has been shown once.
+        let scale = monitor.scale_factor();
+        let (width, height) = (
+            (QUICK_ASK_SIZE.0 * scale) as i32,
+            (QUICK_ASK_SIZE.1 * scale) as i32,
+        );
+        let area = monitor.work_area();
+        let x = area.position.x + (area.size.width as i32 - width).max(0) / 2;
+        let y = area.position.y + (area.size.height as i32 - height).max(0) / 3;
+        let _ = window.set_position(PhysicalPosition::new(x, y));
+    }
+    tracing::debug!("showing quick ask");
+    QUICK_ASK_HAD_FOCUS.store(false, std::sync::atomic::Ordering::SeqCst);
+    window.show()?;
+    window.set_focus()?;
+    let _ = window.emit_to(QUICK_ASK, QUICK_ASK_SHOWN, ());
+    Ok(())
+}
+
+pub fn toggle_quick_ask<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    match app.get_webview_window(QUICK_ASK) {
+        Some(w) if w.is_visible().unwrap_or(false) => w.hide(),
+        _ => show_quick_ask(app),
+    }
+}
+
+/// Shows the main window on a conversation.
+pub fn open_in_main<R: Runtime>(app: &AppHandle<R>, conversation_id: &str) -> tauri::Result<()> {
+    show_main_on(app, Some(conversation_id)).map(|_| ())
 }
 
 #[cfg(test)]

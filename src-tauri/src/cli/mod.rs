@@ -26,6 +26,10 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Show the quick-ask window (in the running Palaver, or start with only that window).
+    /// Bind this to a key where global shortcuts are not available, as on Wayland.
+    #[arg(long)]
+    pub quick_ask: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,7 +59,9 @@ pub fn main() -> i32 {
         }
     };
     let Some(command) = cli.command else {
-        return crate::app::run();
+        return crate::app::run(crate::app::Launch {
+            quick_ask: cli.quick_ask,
+        });
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -55,6 +55,7 @@ pub async fn send_message<R: Runtime>(
     conversation_id: Option<String>,
     text: String,
     mode: Option<SendMode>,
+    source: Option<Source>,
     on_event: Channel<ChatEvent>,
 ) -> Result<SendAck, CommandError> {
     let mode = mode.unwrap_or_default();
@@ -82,7 +83,7 @@ pub async fn send_message<R: Runtime>(
             model: settings.profile.model.clone(),
             system_prompt: settings.system_prompt.clone(),
             profile: settings.profile.id.clone(),
-            source: Source::App,
+            source: source.unwrap_or(Source::App),
         })
         .map_err(CommandError::from)?;
     emit_changed(&app, vec![turn.conversation_id.clone()]);

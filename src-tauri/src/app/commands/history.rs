@@ -26,6 +26,7 @@ pub struct HistoryChanged {
 
 pub fn emit_changed<R: Runtime>(app: &AppHandle<R>, conversation_ids: Vec<String>) {
     let _ = app.emit(HISTORY_CHANGED, HistoryChanged { conversation_ids });
+    crate::app::refresh_tray(app);
 }
 
 #[tauri::command]

@@ -55,9 +55,15 @@ pub fn save_settings<R: Runtime>(
     let settings = settings
         .validated()
         .map_err(|m| CommandError::new("bad_request", m))?;
+    let old = state.get().quick_ask_shortcut;
+    if old != settings.quick_ask_shortcut {
+        crate::app::shortcut::replace(&app, Some(&old), &settings.quick_ask_shortcut)
+            .map_err(|m| CommandError::new("shortcut_taken", m))?;
+    }
     state
         .replace(settings)
         .map_err(|m| CommandError::new("storage", m))?;
+    crate::app::refresh_tray(&app);
     let view = view(&state, None);
     let _ = app.emit(SETTINGS_CHANGED, &view);
     Ok(view)

@@ -1,0 +1,93 @@
+// End to end: quick ask. `palaver --quick-ask` reaches the running app, which shows the
+// quick-ask window; a question streams there; Escape hides it (checked with the X server,
+// not the page); the conversation is in the main window's history; Ctrl+Enter continues it
+// in the main window.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { Keys } from './webdriver.mjs';
+import { APP, startStack } from './harness.mjs';
+
+/** @type {Awaited<ReturnType<typeof startStack>>} */
+let stack;
+let mainHandle;
+const env = (base, dataDir) => ({ OPENAI_API_KEY: 'sk-e2e-quick-000000000000', PALAVER_DATA_DIR: dataDir, OPENAI_BASE_URL: base });
+
+/** The X server's word on whether the quick-ask window is on screen. */
+function quickAskMapped() {
+  const tree = execFileSync('xwininfo', ['-root', '-tree']).toString();
+  const line = tree.split('\n').find((l) => l.includes('Palaver — Quick ask'));
+  if (!line) return false;
+  const id = line.trim().split(/\s+/)[0];
+  return execFileSync('xwininfo', ['-id', id]).toString().includes('IsViewable');
+}
+
+function launchQuickAsk() {
+  const r = spawnSync(APP, ['--quick-ask'], { env: { ...process.env, ...env(stack.base, stack.dataDir) }, timeout: 20000 });
+  assert.equal(r.status, 0, `palaver --quick-ask exited with ${r.status}: ${r.stderr}`);
+}
+
+async function switchToQuickAsk() {
+  const { app } = stack;
+  const handles = await app.waitFor(async () => {
+    const h = await app.windowHandles();
+    return h.length > 1 ? h : null;
+  }, { what: 'a second window' });
+  for (const h of handles) {
+    await app.switchTo(h);
+    if ((await app.exec('return location.pathname')).endsWith('quick.html')) return h;
+  }
+  throw new Error('no quick-ask window among the handles');
+}
+
+before(async () => {
+  stack = await startStack({ env });
+  await stack.startApp();
+  mainHandle = await stack.app.currentHandle();
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+test('palaver --quick-ask shows the quick-ask window of the running app, focused', async () => {
+  const { app } = stack;
+  await app.waitFor(async () => (await app.find('#message')).displayed(), { what: 'the main window' });
+  assert.equal(quickAskMapped(), false, 'hidden at start');
+  launchQuickAsk();
+  await app.waitFor(async () => quickAskMapped(), { what: 'the quick-ask window on screen' });
+  await switchToQuickAsk();
+  assert.equal(await app.exec('return document.activeElement?.id'), 'quick-input');
+  await stack.shot('quick-ask');
+});
+
+test('a question streams its answer inline, and Escape hides the window', async () => {
+  const { app } = stack;
+  const input = await app.find('#quick-input');
+  await input.type('What is a lighthouse?');
+  await input.type(Keys.ENTER);
+  await app.waitFor(async () => /That is all/.test(await app.exec(`return document.querySelector('#quick-reply').innerText`)), { timeout: 30000, what: 'the answer' });
+  await stack.shot('quick-ask-answer');
+  await (await app.find('#quick-input')).type(Keys.ESCAPE);
+  await app.waitFor(async () => !quickAskMapped(), { what: 'the window to hide' });
+});
+
+test('the quick question is in the main window history, and Ctrl+Enter continues it there', async () => {
+  const { app } = stack;
+  await app.switchTo(mainHandle);
+  await app.waitFor(async () => (await app.exec(`return [...document.querySelectorAll('.conv-open')].map(b => b.textContent)`)).includes('What is a lighthouse?'), { what: 'the conversation in the sidebar' });
+
+  launchQuickAsk();
+  await app.waitFor(async () => quickAskMapped(), { what: 'the quick-ask window again' });
+  await switchToQuickAsk();
+  const input = await app.find('#quick-input');
+  await input.type('And who keeps it?');
+  await input.type(Keys.ENTER);
+  await app.waitFor(async () => /That is all/.test(await app.exec(`return document.querySelector('#quick-reply').innerText`)), { timeout: 30000, what: 'the second answer' });
+  await app.exec(`document.querySelector('#quick-input').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', ctrlKey: true, bubbles: true }))`);
+  await app.waitFor(async () => !quickAskMapped(), { what: 'quick ask to give way' });
+  await app.switchTo(mainHandle);
+  await app.waitFor(async () => (await app.exec(`return document.querySelector('#conversation-title').textContent`)) === 'And who keeps it?', { what: 'the conversation in the main window' });
+  const texts = await app.exec(`return [...document.querySelectorAll('.msg.user .bubble')].map(b => b.textContent)`);
+  assert.deepEqual(texts, ['And who keeps it?']);
+});
