@@ -53,7 +53,8 @@ export function filesContaining(dir, needle) {
 export async function startStack({ mockArgs = [], env = () => ({}) } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'palaver-e2e-'));
   const { mock, base } = await startMock(['--token-delay-ms', '40', ...mockArgs]);
-  const driver = await startDriver({ PALAVER_DATA_DIR: dataDir, OPENAI_BASE_URL: base, OPENAI_API_KEY: '', ...env(base, dataDir) });
+  // Each suite gets its own settings, history and window-state files.
+  const driver = await startDriver({ PALAVER_DATA_DIR: dataDir, XDG_CONFIG_HOME: join(dataDir, 'config'), OPENAI_BASE_URL: base, OPENAI_API_KEY: '', ...env(base, dataDir) });
 
   const s = {
     base,

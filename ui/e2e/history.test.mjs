@@ -2,10 +2,10 @@
 // it, regenerate keeps versions, export writes a file, a ChatGPT export imports.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Keys } from './webdriver.mjs';
 import { root, startStack } from './harness.mjs';
 
 const saveDir = mkdtempSync(join(tmpdir(), 'palaver-e2e-save-'));
@@ -13,6 +13,14 @@ const fixture = join(root, 'tests/fixtures/chatgpt-conversations.json');
 
 /** @type {Awaited<ReturnType<typeof startStack>>} */
 let stack;
+
+/** Ctrl+K, until the search dialog is open (the first press may land while the page loads). */
+async function openSearchWithCtrlK(app) {
+  await app.waitFor(async () => app.exec(`
+    const dialog = document.querySelector('#search');
+    if (!dialog.open) document.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true }));
+    return dialog.open;`), { what: 'the search dialog' });
+}
 
 const sidebarTitles = () => stack.app.exec(`return [...document.querySelectorAll('.conv-open')].map(b => b.textContent)`);
 const versionLabel = () => stack.lastReply('.version-label');
@@ -65,9 +73,18 @@ test('export a conversation as Markdown and read the file back', async () => {
 test('import a ChatGPT export from the settings', async () => {
   const { app } = stack;
   await (await app.find('#open-settings')).click();
-  await (await app.find('#s-import')).click();
-  await app.waitFor(async () => /Imported 2 conversations/.test(await (await app.find('#s-history-status')).text()), { what: 'the import report' });
-  await (await app.find('#s-cancel')).click();
+  await app.waitFor(async () => app.exec(`return document.querySelector('#settings').open`), { what: 'the settings' });
+  await app.exec(`document.querySelector('#s-import').click()`);
+  let report = '';
+  await app.waitFor(async () => {
+    report = await (await app.find('#s-history-status')).text();
+    return /Imported 2 conversations/.test(report);
+  }, { what: 'the import report' }).catch(async (e) => {
+    try { execFileSync('import', ['-window', 'root', `${process.env.PALAVER_SCREENSHOTS ?? '/tmp'}/import-failure-x.png`]); } catch { /* best effort */ }
+    const env = await app.exec('return location.href');
+    throw new Error(`${e.message}; the settings said: “${report}” (page ${env})`);
+  });
+  await app.exec(`document.querySelector('#s-cancel').click()`);
   await app.waitFor(async () => (await sidebarTitles()).includes('Capital of France'), { what: 'the imported conversation' });
 });
 
@@ -76,8 +93,7 @@ test('after a restart everything is there and search finds it', async () => {
   const app = await stack.startApp();
   await app.waitFor(async () => (await sidebarTitles()).includes('Tell me about lighthouses'), { what: 'the history after a restart' });
   await stack.shot('sidebar');
-  await (await app.find('#message')).type(Keys.ESCAPE);
-  await app.exec(`document.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true }))`);
+  await openSearchWithCtrlK(app);
   const input = await app.find('#search-input');
   await input.type('lighthous');
   await app.waitFor(async () => (await app.findAll('.search-hit')).length > 0, { what: 'search results' });
@@ -88,7 +104,7 @@ test('after a restart everything is there and search finds it', async () => {
   await app.waitFor(async () => (await app.exec(`return document.querySelector('#conversation-title').textContent`)) === 'Tell me about lighthouses', { what: 'the conversation to open' });
   assert.match(await stack.lastReply('.content'), /That is all/);
 
-  await app.exec(`document.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true }))`);
+  await openSearchWithCtrlK(app);
   const again = await app.find('#search-input');
   await again.type('東京の人口');
   await app.waitFor(async () => (await app.exec(`return [...document.querySelectorAll('.search-hit strong')].map(s => s.textContent)`)).includes('日本語のテスト'), { what: 'a Japanese result' });

@@ -87,7 +87,11 @@ test('the quick question is in the main window history, and Ctrl+Enter continues
   await app.exec(`document.querySelector('#quick-input').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', ctrlKey: true, bubbles: true }))`);
   await app.waitFor(async () => !quickAskMapped(), { what: 'quick ask to give way' });
   await app.switchTo(mainHandle);
-  await app.waitFor(async () => (await app.exec(`return document.querySelector('#conversation-title').textContent`)) === 'And who keeps it?', { what: 'the conversation in the main window' });
+  let shown = '';
+  await app.waitFor(async () => {
+    shown = await app.exec(`return document.querySelector('#conversation-title').textContent + ' | ' + document.querySelectorAll('.msg').length + ' messages'`);
+    return shown.startsWith('And who keeps it? |');
+  }, { what: 'the conversation in the main window' }).catch((e) => { throw new Error(`${e.message}; the main window shows “${shown}”`); });
   const texts = await app.exec(`return [...document.querySelectorAll('.msg.user .bubble')].map(b => b.textContent)`);
   assert.deepEqual(texts, ['And who keeps it?']);
 });

@@ -25,7 +25,7 @@ import { listen } from '@tauri-apps/api/event';
  * @typedef {{ conversationId: string, messageId: string | null, title: string, snippet: string, updatedAt: number }} SearchHit
  * @typedef {{ conversationsAdded: number, conversationsSkipped: number, messagesAdded: number }} ImportReport
  * @typedef {{ id: string, name: string, baseUrl: string, model: string }} Profile
- * @typedef {{ profile: Profile, systemPrompt: string, temperature: number | null, theme: 'system'|'light'|'dark', onboarded: boolean, quickAskShortcut: string, closeToTray: boolean }} Settings
+ * @typedef {{ profile: Profile, systemPrompt: string, temperature: number | null, theme: 'system'|'light'|'dark', onboarded: boolean, quickAskShortcut: string, closeToTray: boolean, startAtLogin: boolean, notifyWhenDone: boolean }} Settings
  * @typedef {{ settings: Settings, effectiveBaseUrl: string, baseUrlFromEnv: boolean, notice?: string, dataDir: string }} SettingsView
  * @typedef {{ present: boolean, source?: 'keyring'|'environment', lastFour?: string, keyringError?: string }} KeyStatus
  */

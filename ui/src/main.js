@@ -779,6 +779,8 @@ const form = {
   theme: /** @type {HTMLSelectElement} */ ($('#s-theme')),
   shortcut: /** @type {HTMLInputElement} */ ($('#s-shortcut')),
   closeToTray: /** @type {HTMLInputElement} */ ($('#s-close-to-tray')),
+  startAtLogin: /** @type {HTMLInputElement} */ ($('#s-start-at-login')),
+  notify: /** @type {HTMLInputElement} */ ($('#s-notify')),
   error: $('#s-error'),
   dataDir: $('#s-data-dir'),
   save: $('#s-save'),
@@ -812,6 +814,8 @@ async function openSettings() {
   form.theme.value = s.theme;
   form.shortcut.value = s.quickAskShortcut;
   form.closeToTray.checked = s.closeToTray;
+  form.startAtLogin.checked = s.startAtLogin;
+  form.notify.checked = s.notifyWhenDone;
   form.error.textContent = '';
   form.key.value = '';
   form.dataDir.textContent = `Data and settings live in ${view.dataDir}`;
@@ -871,6 +875,8 @@ form.save.addEventListener('click', async () => {
     theme: /** @type {any} */ (form.theme.value),
     quickAskShortcut: form.shortcut.value,
     closeToTray: form.closeToTray.checked,
+    startAtLogin: form.startAtLogin.checked,
+    notifyWhenDone: form.notify.checked,
     onboarded: true,
   };
   try {

@@ -17,8 +17,9 @@ const status = $('#quick-status');
 const stopButton = $('#quick-stop');
 const openButton = $('#quick-open');
 
-/** @type {{ conversationId: string | null, streamId: string | null, busy: boolean }} */
-const state = { conversationId: null, streamId: null, busy: false };
+/** `generation` counts fresh starts: a reply from before one no longer touches the window. */
+/** @type {{ conversationId: string | null, streamId: string | null, busy: boolean, generation: number }} */
+const state = { conversationId: null, streamId: null, busy: false, generation: 0 };
 
 const copy = (text) => navigator.clipboard.writeText(text);
 
@@ -40,6 +41,7 @@ async function ask(text) {
   status.hidden = true;
   openButton.hidden = true;
   const renderer = new StreamRenderer(reply, markdown, { decorate: (b) => decorateCodeBlocks(b, copy) });
+  const generation = state.generation;
   setBusy(true);
   try {
     const ack = await ipc.sendMessage({
@@ -47,6 +49,11 @@ async function ask(text) {
       text,
       source: 'quick_ask',
       onEvent: (event) => {
+        if (generation !== state.generation) {
+          // The window started over; the reply still streams and is saved in the history.
+          if (event.type === 'finished' || event.type === 'failed') setBusy(false);
+          return;
+        }
         if (event.type === 'started') state.streamId = event.streamId;
         if (event.type === 'delta') renderer.append(event.text);
         if (event.type === 'finished' || event.type === 'failed') {
@@ -67,8 +74,10 @@ async function ask(text) {
         }
       },
     });
-    state.conversationId = ack.conversationId;
-    state.streamId = ack.streamId;
+    if (generation === state.generation) {
+      state.conversationId = ack.conversationId;
+      state.streamId = ack.streamId;
+    }
   } catch (e) {
     setBusy(false);
     reply.removeAttribute('aria-busy');
@@ -80,8 +89,21 @@ async function ask(text) {
   }
 }
 
+/** The next question starts a new conversation; the one just asked stays in the history. */
+function startOver() {
+  state.generation += 1;
+  state.conversationId = null;
+  state.streamId = null;
+  reply.hidden = true;
+  reply.replaceChildren();
+  status.hidden = true;
+  openButton.hidden = true;
+}
+
 function openInPalaver() {
-  if (state.conversationId) invoke('open_in_main', { conversationId: state.conversationId });
+  if (!state.conversationId) return;
+  invoke('open_in_main', { conversationId: state.conversationId });
+  startOver();
 }
 
 input.addEventListener('input', autosize);
@@ -103,6 +125,7 @@ document.addEventListener('keydown', (event) => {
     event.preventDefault();
     // A reply in progress keeps streaming and is saved; the window only hides.
     invoke('hide_quick_ask');
+    startOver();
   }
 });
 stopButton.addEventListener('click', () => { if (state.streamId) ipc.cancelStream(state.streamId); });
@@ -116,13 +139,8 @@ document.addEventListener('click', (event) => {
 });
 
 listen('quick-ask://shown', () => {
-  // A fresh question each time the window is summoned after an answer was read.
-  if (!state.busy && !input.value) {
-    state.conversationId = null;
-    reply.hidden = true;
-    status.hidden = true;
-    openButton.hidden = true;
-  }
+  // Hidden by a click elsewhere after an answer: a fresh question this time.
+  if (!input.value) startOver();
   input.focus();
   input.select();
 });

@@ -28,6 +28,8 @@ use tauri_plugin_global_shortcut::ShortcutState;
 pub struct Launch {
     /// `palaver --quick-ask`: show only the quick-ask window.
     pub quick_ask: bool,
+    /// `palaver --background` (start at login): show no window while the tray can bring one.
+    pub background: bool,
 }
 
 /// Runs the desktop app until it quits. Returns the process exit code.
@@ -78,6 +80,10 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::B
                 )
                 .build(),
         )
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--background"]),
+        ))
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_store::Builder::new().build())
@@ -137,7 +143,14 @@ fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
             let window = window.clone();
             tauri::async_runtime::spawn(async move {
                 tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-                if !window.is_focused().unwrap_or(true) {
+                // Only when another application has the focus: moving between Palaver's own
+                // windows (or a desktop without a window manager handing focus back) keeps it.
+                let ours = window
+                    .app_handle()
+                    .webview_windows()
+                    .values()
+                    .any(|w| w.is_focused().unwrap_or(false));
+                if !ours {
                     windows::QUICK_ASK_HAD_FOCUS.store(false, std::sync::atomic::Ordering::SeqCst);
                     let _ = window.hide();
                 }
@@ -214,6 +227,8 @@ fn setup_desktop<R: Runtime>(
     // ask is created hidden after it, so that the shortcut shows it at once.
     if launch.quick_ask {
         windows::show_quick_ask(app)?;
+    } else if launch.background && available {
+        windows::create_quick_ask(app)?;
     } else {
         windows::show_main(app)?;
         windows::create_quick_ask(app)?;

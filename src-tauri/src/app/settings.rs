@@ -60,6 +60,10 @@ pub struct Settings {
     pub quick_ask_shortcut: String,
     /// Closing the main window hides it while the tray icon lives.
     pub close_to_tray: bool,
+    /// Start Palaver (in the tray) when the user logs in.
+    pub start_at_login: bool,
+    /// A desktop notification when a reply finishes while its window is hidden or unfocused.
+    pub notify_when_done: bool,
 }
 
 impl Default for Settings {
@@ -72,6 +76,8 @@ impl Default for Settings {
             onboarded: false,
             quick_ask_shortcut: super::shortcut::DEFAULT.to_owned(),
             close_to_tray: true,
+            start_at_login: false,
+            notify_when_done: true,
         }
     }
 }

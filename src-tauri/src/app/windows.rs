@@ -41,8 +41,7 @@ fn show_main_on<R: Runtime>(
 ) -> tauri::Result<WebviewWindow<R>> {
     if let Some(window) = app.get_webview_window(MAIN) {
         window.show()?;
-        window.unminimize()?;
-        window.set_focus()?;
+        raise(&window);
         if let Some(id) = conversation_id {
             window.emit_to(MAIN, OPEN_CONVERSATION, id)?;
         }
@@ -61,6 +60,14 @@ fn show_main_on<R: Runtime>(
         .min_inner_size(400.0, 460.0)
         .on_navigation(refuse_navigation)
         .build()
+}
+
+/// Brings a shown window to the front. Window managers may refuse (or there may be none);
+/// that is not worth failing over, and what follows — telling the page — must still happen.
+fn raise<R: Runtime>(window: &WebviewWindow<R>) {
+    if let Err(e) = window.unminimize().and_then(|()| window.set_focus()) {
+        tracing::debug!(error = %e, label = window.label(), "could not raise a window");
+    }
 }
 
 fn refuse_navigation(url: &Url) -> bool {
@@ -111,7 +118,7 @@ pub fn show_quick_ask<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     tracing::debug!("showing quick ask");
     QUICK_ASK_HAD_FOCUS.store(false, std::sync::atomic::Ordering::SeqCst);
     window.show()?;
-    window.set_focus()?;
+    raise(&window);
     let _ = window.emit_to(QUICK_ASK, QUICK_ASK_SHOWN, ());
     Ok(())
 }

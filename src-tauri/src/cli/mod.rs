@@ -30,6 +30,9 @@ pub struct Cli {
     /// Bind this to a key where global shortcuts are not available, as on Wayland.
     #[arg(long)]
     pub quick_ask: bool,
+    /// Start in the tray without a window (how Palaver starts at login)
+    #[arg(long, conflicts_with = "quick_ask")]
+    pub background: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +64,7 @@ pub fn main() -> i32 {
     let Some(command) = cli.command else {
         return crate::app::run(crate::app::Launch {
             quick_ask: cli.quick_ask,
+            background: cli.background,
         });
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -49,6 +49,7 @@ impl ChatSink for ChannelSink {
 #[tauri::command]
 pub async fn send_message<R: Runtime>(
     app: AppHandle<R>,
+    window: tauri::Window<R>,
     core: State<'_, Arc<Core>>,
     streams: State<'_, Arc<StreamRegistry>>,
     settings: State<'_, SettingsState>,
@@ -100,7 +101,7 @@ pub async fn send_message<R: Runtime>(
     let streams = Arc::clone(&streams);
     tauri::async_runtime::spawn(async move {
         let mut sink = ChannelSink(on_event);
-        let (_, save_error) = run_turn(
+        let (outcome, save_error) = run_turn(
             &core.client,
             &endpoint,
             &core.history,
@@ -114,6 +115,13 @@ pub async fn send_message<R: Runtime>(
         .await;
         streams.finish(&stream_id);
         emit_changed(&app, vec![turn.conversation_id.clone()]);
+        if settings.notify_when_done && outcome.result.is_ok() && !outcome.text.is_empty() {
+            let unseen =
+                !window.is_visible().unwrap_or(false) || !window.is_focused().unwrap_or(false);
+            if unseen {
+                notify_reply(&outcome.text);
+            }
+        }
         if let Some(e) = save_error {
             let _ = app.emit(
                 SAVE_FAILED,
@@ -122,6 +130,39 @@ pub async fn send_message<R: Runtime>(
         }
     });
     Ok(ack)
+}
+
+/// "Reply ready", with the start of the reply. No notification service is not an error.
+///
+/// Showing one is a blocking D-Bus call that can wait many seconds when no notification
+/// daemon answers, so it runs on a thread of its own — never on the async runtime, whose
+/// few workers every command needs.
+fn notify_reply(text: &str) {
+    let mut preview: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(120)
+        .collect();
+    if text.chars().count() > 120 {
+        preview.push('…');
+    }
+    let spawned = std::thread::Builder::new()
+        .name("notification".into())
+        .spawn(move || {
+            if let Err(e) = notify_rust::Notification::new()
+                .appname("Palaver")
+                .summary("Palaver: reply ready")
+                .body(&preview)
+                .show()
+            {
+                tracing::debug!(error = %e, "no desktop notification");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::debug!(error = %e, "could not start the notification thread");
+    }
 }
 
 /// Stops a stream: the request is dropped (closing the connection) and the reply ends

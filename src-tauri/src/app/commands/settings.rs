@@ -55,7 +55,23 @@ pub fn save_settings<R: Runtime>(
     let settings = settings
         .validated()
         .map_err(|m| CommandError::new("bad_request", m))?;
-    let old = state.get().quick_ask_shortcut;
+    let previous = state.get();
+    if previous.start_at_login != settings.start_at_login {
+        use tauri_plugin_autostart::ManagerExt;
+        let launcher = app.autolaunch();
+        let changed = if settings.start_at_login {
+            launcher.enable()
+        } else {
+            launcher.disable()
+        };
+        changed.map_err(|e| {
+            CommandError::new(
+                "autostart",
+                format!("Could not change starting at login: {e}"),
+            )
+        })?;
+    }
+    let old = previous.quick_ask_shortcut;
     if old != settings.quick_ask_shortcut {
         crate::app::shortcut::replace(&app, Some(&old), &settings.quick_ask_shortcut)
             .map_err(|m| CommandError::new("shortcut_taken", m))?;
