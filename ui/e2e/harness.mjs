@@ -1,6 +1,6 @@
 // What every end-to-end suite needs: the mock server, tauri-driver with the app's
 // environment, a WebDriver session on the real app, and helpers that read the screen.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -13,7 +13,10 @@ const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
 export const APP = join(target, 'debug', 'palaver');
 const MOCK = join(target, 'debug', 'mock-openai');
 const SHOTS = process.env.PALAVER_SCREENSHOTS;
-const DRIVER_PORT = 4444;
+// Ports of their own for each suite: a WebKitWebDriver that outlives its suite for a moment
+// must not answer the next one.
+const DRIVER_PORT = 4444 + 2 * Math.floor(Math.random() * 2000);
+const NATIVE_PORT = DRIVER_PORT + 1;
 
 async function startMock(args) {
   const mock = spawn(MOCK, [...args, '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -25,7 +28,7 @@ async function startMock(args) {
 }
 
 async function startDriver(env) {
-  const driver = spawn('tauri-driver', ['--port', String(DRIVER_PORT)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const driver = spawn('tauri-driver', ['--port', String(DRIVER_PORT), '--native-port', String(NATIVE_PORT)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   const deadline = Date.now() + 20000;
   for (;;) {
     try {
@@ -72,6 +75,8 @@ export async function startStack({ mockArgs = [], env = () => ({}) } = {}) {
     async stop() {
       await s.quitApp();
       driver.kill();
+      // tauri-driver does not always take its WebKitWebDriver along.
+      spawnSync('pkill', ['-f', `WebKitWebDriver.*${NATIVE_PORT}`]);
       mock.stdin.end();
       mock.kill();
     },
