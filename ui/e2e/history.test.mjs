@@ -60,8 +60,13 @@ test('regenerate keeps the earlier answer as a version to switch back to', async
 
 test('export a conversation as Markdown and read the file back', async () => {
   const { app } = stack;
-  await app.exec(`document.querySelector('.conv-item .conv-menu').click()`);
-  const items = await app.exec(`return [...document.querySelectorAll('.menu .menu-item')].map(b => b.textContent)`);
+  const items = await app.waitFor(async () => {
+    // The list may be redrawn just as the menu opens (the reply before was just saved).
+    const shown = await app.exec(`return [...document.querySelectorAll('.menu .menu-item')].map(b => b.textContent)`);
+    if (shown.length) return shown;
+    await app.exec(`document.querySelector('.conv-item .conv-menu').click()`);
+    return null;
+  }, { what: 'the conversation menu' });
   assert.deepEqual(items, ['Rename', 'Pin', 'Export as Markdown', 'Export as JSON', 'Delete']);
   await app.exec(`[...document.querySelectorAll('.menu .menu-item')].find(b => b.textContent === 'Export as Markdown').click()`);
   const file = await app.waitFor(async () => readdirSync(saveDir).find((f) => f.endsWith('.md')), { what: 'the exported file' });

@@ -518,6 +518,7 @@ async function openConversation(id, options = {}) {
 // ------------------------------------------------------------------ sidebar
 
 let openMenu = /** @type {HTMLElement | null} */ (null);
+let listTimer = 0;
 function closeMenu() {
   openMenu?.remove();
   openMenu = null;
@@ -534,6 +535,12 @@ function markActiveInList() {
 }
 
 async function refreshList() {
+  // Not under an open item menu: it would vanish under the pointer. Try again shortly.
+  if (openMenu) {
+    clearTimeout(listTimer);
+    listTimer = setTimeout(refreshList, 300);
+    return;
+  }
   try {
     state.list = await ipc.listConversations();
   } catch (e) {
@@ -969,7 +976,6 @@ $('#w-local-form').addEventListener('submit', async (event) => {
 
 // ------------------------------------------------------------------ start
 
-let listTimer = 0;
 async function boot() {
   ipc.onSettingsChanged(applyView);
   ipc.onHistoryChanged(() => {
