@@ -158,3 +158,12 @@ test('a narrow window and the dark theme', async () => {
   assert.equal(settings.settings.theme, 'dark');
   assert.ok(!JSON.stringify(settings).includes(KEY));
 });
+
+test('Check for updates in a build without the release key says where its updates come from', async () => {
+  await (await app.find('#open-settings')).click();
+  await app.waitFor(async () => (await app.find('#s-check-now')).displayed(), { what: 'the settings dialog' });
+  assert.equal(await app.exec(`return document.querySelector('#s-check-updates').checked`), true, 'on by default');
+  await (await app.find('#s-check-now')).click();
+  await app.waitFor(async () => /does not update itself/.test(await (await app.find('#s-update-status')).text()), { what: 'the update status' });
+  await (await app.find('#s-cancel')).click();
+});

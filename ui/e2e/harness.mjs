@@ -10,7 +10,8 @@ import { Keys, Session } from './webdriver.mjs';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
-export const APP = join(target, 'debug', 'palaver');
+// PALAVER_APP points the suites (and the quick-ask benchmark) at another build, e.g. release.
+export const APP = process.env.PALAVER_APP ?? join(target, 'debug', 'palaver');
 const MOCK = join(target, 'debug', 'mock-openai');
 const SHOTS = process.env.PALAVER_SCREENSHOTS;
 // Ports of their own for each suite: a WebKitWebDriver that outlives its suite for a moment

@@ -25,9 +25,11 @@ import { listen } from '@tauri-apps/api/event';
  * @typedef {{ conversationId: string, messageId: string | null, title: string, snippet: string, updatedAt: number }} SearchHit
  * @typedef {{ conversationsAdded: number, conversationsSkipped: number, messagesAdded: number }} ImportReport
  * @typedef {{ id: string, name: string, baseUrl: string, model: string }} Profile
- * @typedef {{ profile: Profile, systemPrompt: string, temperature: number | null, theme: 'system'|'light'|'dark', onboarded: boolean, quickAskShortcut: string, closeToTray: boolean, startAtLogin: boolean, notifyWhenDone: boolean }} Settings
+ * @typedef {{ profile: Profile, systemPrompt: string, temperature: number | null, theme: 'system'|'light'|'dark', onboarded: boolean, quickAskShortcut: string, closeToTray: boolean, startAtLogin: boolean, notifyWhenDone: boolean, checkForUpdates: boolean }} Settings
  * @typedef {{ settings: Settings, effectiveBaseUrl: string, baseUrlFromEnv: boolean, notice?: string, dataDir: string }} SettingsView
  * @typedef {{ present: boolean, source?: 'keyring'|'environment', lastFour?: string, keyringError?: string }} KeyStatus
+ * @typedef {{ status: 'notConfigured' } | { status: 'upToDate', current: string } | { status: 'available', version: string, notes: string }
+ *   | { status: 'failed', message: string }} UpdateStatus
  */
 
 /**
@@ -106,3 +108,12 @@ export const openExternal = (url) => invoke('open_external', { url });
 
 /** @param {(view: SettingsView) => void} handler */
 export const onSettingsChanged = (handler) => listen('settings://changed', (e) => handler(/** @type {SettingsView} */ (e.payload)));
+
+/** @returns {Promise<UpdateStatus>} */
+export const checkForUpdates = () => invoke('check_for_updates');
+
+/** Downloads, verifies and installs the update the last check found, then restarts. */
+export const installUpdate = () => invoke('install_update');
+
+/** "Check for updates…" from the tray menu. @param {() => void} handler */
+export const onUpdateCheckRequested = (handler) => listen('updates://check', () => handler());

@@ -92,6 +92,49 @@ function showNotice(text) {
   ui.notice.hidden = false;
 }
 
+/**
+ * Looks for a new release. A check the person asked for always says how it went; the one
+ * at start-up speaks only when there is something to install.
+ * @param {{ asked: boolean }} options
+ * @returns {Promise<string>} what to tell the person
+ */
+async function checkForUpdates({ asked }) {
+  /** @type {ipc.UpdateStatus} */
+  let result;
+  try {
+    result = await ipc.checkForUpdates();
+  } catch (e) {
+    result = { status: 'failed', message: /** @type {any} */ (e).message ?? String(e) };
+  }
+  if (result.status === 'available') {
+    ui.notice.replaceChildren(el('span', '', `Palaver ${result.version} is available.`));
+    const install = el('button', '', 'Install and restart');
+    install.type = 'button';
+    install.addEventListener('click', async () => {
+      install.disabled = true;
+      install.textContent = 'Installing…';
+      try {
+        await ipc.installUpdate();
+      } catch (e) {
+        showNotice(/** @type {any} */ (e).message ?? String(e));
+      }
+    });
+    const later = el('button', 'ghost', 'Later');
+    later.type = 'button';
+    later.addEventListener('click', () => { ui.notice.hidden = true; });
+    ui.notice.append(install, later);
+    ui.notice.hidden = false;
+    return `Palaver ${result.version} is available.`;
+  }
+  const message = {
+    notConfigured: 'This copy of Palaver was not built by the Palaver release pipeline, so it does not update itself: updates come from where you installed it.',
+    upToDate: `Palaver ${'current' in result ? result.current : ''} is the newest version.`,
+    failed: 'message' in result ? result.message : '',
+  }[result.status];
+  if (asked && !ui.settings.open) showNotice(message);
+  return message;
+}
+
 /** @param {ipc.Settings['theme']} theme */
 function applyTheme(theme) {
   if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
@@ -788,6 +831,7 @@ const form = {
   closeToTray: /** @type {HTMLInputElement} */ ($('#s-close-to-tray')),
   startAtLogin: /** @type {HTMLInputElement} */ ($('#s-start-at-login')),
   notify: /** @type {HTMLInputElement} */ ($('#s-notify')),
+  checkUpdates: /** @type {HTMLInputElement} */ ($('#s-check-updates')),
   error: $('#s-error'),
   dataDir: $('#s-data-dir'),
   save: $('#s-save'),
@@ -823,6 +867,7 @@ async function openSettings() {
   form.closeToTray.checked = s.closeToTray;
   form.startAtLogin.checked = s.startAtLogin;
   form.notify.checked = s.notifyWhenDone;
+  form.checkUpdates.checked = s.checkForUpdates;
   form.error.textContent = '';
   form.key.value = '';
   form.dataDir.textContent = `Data and settings live in ${view.dataDir}`;
@@ -884,6 +929,7 @@ form.save.addEventListener('click', async () => {
     closeToTray: form.closeToTray.checked,
     startAtLogin: form.startAtLogin.checked,
     notifyWhenDone: form.notify.checked,
+    checkForUpdates: form.checkUpdates.checked,
     onboarded: true,
   };
   try {
@@ -892,6 +938,12 @@ form.save.addEventListener('click', async () => {
   } catch (e) {
     form.error.textContent = /** @type {any} */ (e).message ?? String(e);
   }
+});
+
+$('#s-check-now').addEventListener('click', async () => {
+  const status = $('#s-update-status');
+  status.textContent = 'Checking…';
+  status.textContent = await checkForUpdates({ asked: true });
 });
 
 $('#s-export-all').addEventListener('click', async () => {
@@ -984,11 +1036,13 @@ async function boot() {
   });
   ipc.onSaveFailed(showNotice);
   ipc.onOpenConversation((id) => { if (!state.active) openConversation(id); });
+  ipc.onUpdateCheckRequested(() => checkForUpdates({ asked: true }));
   refreshList();
   const requested = new URLSearchParams(location.search).get('open');
   const view = await ipc.getSettings();
   applyView(view);
   if (view.notice) showNotice(view.notice);
+  else if (view.settings.checkForUpdates) checkForUpdates({ asked: false });
   state.key = await ipc.apiKeyStatus(view.settings.profile.id).catch(() => null);
   const local = /** @type {HTMLInputElement} */ ($('#w-base-url'));
   if (view.baseUrlFromEnv) local.value = view.effectiveBaseUrl;

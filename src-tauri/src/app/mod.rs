@@ -20,7 +20,7 @@ use crate::llm::{ClientOptions, LlmClient};
 use crate::secrets::OsKeyring;
 use state::{Core, SettingsState, StreamRegistry, TrayState};
 use std::sync::{Arc, Mutex};
-use tauri::{Manager, Runtime, WindowEvent};
+use tauri::{Emitter, Manager, Runtime, WindowEvent};
 use tauri_plugin_global_shortcut::ShortcutState;
 
 /// How the app was started.
@@ -87,6 +87,8 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::B
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(commands::updates::PendingUpdate::default())
         .invoke_handler(tauri::generate_handler![
             commands::chat::send_message,
             commands::chat::cancel_stream,
@@ -109,6 +111,8 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::B
             commands::quick::hide_quick_ask,
             commands::quick::open_in_main,
             commands::quick::quit_app,
+            commands::updates::check_for_updates,
+            commands::updates::install_update,
         ])
         .on_window_event(on_window_event)
         .setup(move |app| {
@@ -178,6 +182,8 @@ fn on_tray_menu<R: Runtime>(app: &tauri::AppHandle<R>, id: &str) {
     let result = match id {
         tray::QUICK_ASK => windows::show_quick_ask(app),
         tray::OPEN => windows::show_main(app).map(|_| ()),
+        tray::CHECK_UPDATES => windows::show_main(app)
+            .and_then(|main| main.emit_to(windows::MAIN, commands::updates::CHECK_REQUESTED, ())),
         tray::QUIT => {
             app.exit(0);
             Ok(())

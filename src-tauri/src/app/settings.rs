@@ -64,6 +64,8 @@ pub struct Settings {
     pub start_at_login: bool,
     /// A desktop notification when a reply finishes while its window is hidden or unfocused.
     pub notify_when_done: bool,
+    /// Look for a new release at start-up (builds from the release pipeline only).
+    pub check_for_updates: bool,
 }
 
 impl Default for Settings {
@@ -78,6 +80,7 @@ impl Default for Settings {
             close_to_tray: true,
             start_at_login: false,
             notify_when_done: true,
+            check_for_updates: true,
         }
     }
 }

@@ -1,11 +1,13 @@
 //! The tray icon and its menu. Linux tray icons deliver no clicks, so everything is in the
-//! menu: Quick ask (with its shortcut), Open Palaver, recent conversations, Quit.
+//! menu: Quick ask (with its shortcut), Open Palaver, recent conversations, Check for
+//! updates, Quit.
 //!
 //! On Linux a tray needs a StatusNotifier host on the session bus (KDE, most desktops;
 //! GNOME only with the AppIndicator extension). Without one there is no tray, and closing
 //! the main window quits instead of hiding it, so nothing is stranded in the background.
 
 use crate::history::ConversationSummary;
+use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Runtime};
@@ -14,6 +16,7 @@ pub const TRAY_ID: &str = "palaver";
 pub const QUICK_ASK: &str = "tray::quick_ask";
 pub const OPEN: &str = "tray::open";
 pub const QUIT: &str = "tray::quit";
+pub const CHECK_UPDATES: &str = "tray::check_updates";
 pub const CONVERSATION_PREFIX: &str = "tray::conversation::";
 const RECENT: usize = 5;
 
@@ -53,6 +56,7 @@ pub fn entries(recent: &[ConversationSummary], shortcut_label: &str) -> Vec<Opti
         }
     }
     items.push(None);
+    items.push(entry(CHECK_UPDATES, "Check for updates…", None));
     items.push(entry(QUIT, "Quit Palaver", None));
     items
 }
@@ -118,10 +122,17 @@ pub fn create<R: Runtime>(
         .tooltip("Palaver")
         .menu(&menu)
         .show_menu_on_left_click(true);
-    if let Some(icon) = app.default_window_icon() {
+    // The menu bar on macOS takes a black template image and draws it in the bar's own
+    // colour; elsewhere the app icon (a white bubble on a blue tile) reads on light and
+    // dark panels alike.
+    if cfg!(target_os = "macos") {
         builder = builder
-            .icon(icon.clone())
-            .icon_as_template(cfg!(target_os = "macos"));
+            .icon(Image::from_bytes(include_bytes!(
+                "../../../icons/tray-template.png"
+            ))?)
+            .icon_as_template(true);
+    } else if let Some(icon) = app.default_window_icon() {
+        builder = builder.icon(icon.clone());
     }
     builder.build(app)
 }
@@ -181,6 +192,7 @@ mod tests {
                 "Chat 3",
                 "Chat 4",
                 "---",
+                "Check for updates…",
                 "Quit Palaver"
             ]
         );
@@ -194,7 +206,7 @@ mod tests {
     #[test]
     fn no_history_means_no_recent_section_and_long_titles_are_cut() {
         let labels: Vec<bool> = entries(&[], "X").iter().map(Option::is_some).collect();
-        assert_eq!(labels, [true, true, false, true]);
+        assert_eq!(labels, [true, true, false, true, true]);
         let long = conversation("x", &"word ".repeat(30));
         let items = entries(&[long], "X");
         assert!(items[3].as_ref().unwrap().label.ends_with('…'));

@@ -53,6 +53,13 @@ pub enum Command {
 
 /// Parses argv and runs the chosen command. Returns the process exit code.
 pub fn main() -> i32 {
+    // Anything but starting the app talks to a terminal.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a != "--quick-ask" && a != "--background")
+    {
+        attach_console();
+    }
     init_tracing();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -103,3 +110,19 @@ fn init_tracing() {
         .with_writer(std::io::stderr)
         .try_init();
 }
+
+/// On Windows a GUI-subsystem program starts without a console; `palaver ask` run from a
+/// terminal writes to that terminal's console. Elsewhere there is nothing to do.
+#[cfg(windows)]
+#[allow(unsafe_code)]
+fn attach_console() {
+    use windows_sys::Win32::System::Console::{AttachConsole, ATTACH_PARENT_PROCESS};
+    // SAFETY: AttachConsole takes a process id by value and touches no Rust memory; when it
+    // fails (no parent console, or one is attached already) nothing changes.
+    unsafe {
+        AttachConsole(ATTACH_PARENT_PROCESS);
+    }
+}
+
+#[cfg(not(windows))]
+fn attach_console() {}

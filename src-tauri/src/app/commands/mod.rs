@@ -6,6 +6,7 @@ pub mod keys;
 pub mod links;
 pub mod quick;
 pub mod settings;
+pub mod updates;
 
 include!("names.rs");
 

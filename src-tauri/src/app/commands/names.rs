@@ -22,4 +22,6 @@ pub const COMMAND_NAMES: &[&str] = &[
     "hide_quick_ask",
     "open_in_main",
     "quit_app",
+    "check_for_updates",
+    "install_update",
 ];
