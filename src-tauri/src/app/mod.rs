@@ -7,6 +7,7 @@
 
 mod commands;
 mod error;
+mod handover;
 mod settings;
 mod shortcut;
 mod state;
@@ -34,6 +35,9 @@ pub struct Launch {
 
 /// Runs the desktop app until it quits. Returns the process exit code.
 pub fn run(launch: Launch) -> i32 {
+    if handover::to_running_instance() {
+        return 0;
+    }
     let app = build(tauri::Builder::default(), launch).build(tauri::generate_context!());
     match app {
         Ok(app) => {

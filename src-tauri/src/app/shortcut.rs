@@ -88,29 +88,45 @@ pub fn label(combination: &str) -> String {
         .join("+")
 }
 
+/// What `replace` needs of the desktop's shortcut registry.
+pub trait Registry {
+    fn is_registered(&self, combination: &str) -> bool;
+    /// Fails when the combination cannot be had, e.g. another app holds it.
+    fn register(&self, combination: &str) -> Result<(), String>;
+    fn unregister(&self, combination: &str);
+}
+
+impl<R: Runtime> Registry for AppHandle<R> {
+    fn is_registered(&self, combination: &str) -> bool {
+        self.global_shortcut().is_registered(combination)
+    }
+    fn register(&self, combination: &str) -> Result<(), String> {
+        self.global_shortcut()
+            .register(combination)
+            .map_err(|e| e.to_string())
+    }
+    fn unregister(&self, combination: &str) {
+        let _ = self.global_shortcut().unregister(combination);
+    }
+}
+
 /// Registers `new` in place of `old`. If `new` cannot be had (another app holds it), `old`
 /// stays registered and the error says so.
-pub fn replace<R: Runtime>(app: &AppHandle<R>, old: Option<&str>, new: &str) -> Result<(), String> {
-    let shortcuts = app.global_shortcut();
-    if let Some(old) = old.filter(|o| *o != new) {
-        let _ = shortcuts.unregister(old);
+pub fn replace(registry: &impl Registry, old: Option<&str>, new: &str) -> Result<(), String> {
+    let old = old.filter(|o| *o != new);
+    if let Some(old) = old {
+        registry.unregister(old);
     }
-    if shortcuts.is_registered(new) {
+    if registry.is_registered(new) {
         return Ok(());
     }
-    match shortcuts.register(new) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let kept = old.filter(|o| *o != new).map(|o| {
-                let _ = shortcuts.register(o);
-                label(o)
-            });
-            Err(match kept {
-                Some(kept) => format!("{} is taken by another app or the desktop ({e}); {kept} still opens quick ask.", label(new)),
-                None => format!("{} could not be registered ({e}). Bind `palaver --quick-ask` to a key in the desktop's settings instead.", label(new)),
-            })
+    registry.register(new).map_err(|e| {
+        let kept = old.filter(|o| registry.register(o).is_ok()).map(label);
+        match kept {
+            Some(kept) => format!("{} is taken by another app or the desktop ({e}); {kept} still opens quick ask.", label(new)),
+            None => format!("{} could not be registered ({e}). Bind `palaver --quick-ask` to a key in the desktop's settings instead.", label(new)),
         }
-    }
+    })
 }
 
 #[cfg(test)]
@@ -135,5 +151,71 @@ mod tests {
             .contains("exactly one key"));
         assert!(normalize("Ctrl+Shift+NotAKey").is_err());
         assert_eq!(normalize(" Ctrl + Alt + K ").unwrap(), "Ctrl+Alt+K");
+    }
+
+    /// A desktop where some combinations belong to other apps.
+    struct Desktop {
+        ours: std::cell::RefCell<Vec<String>>,
+        taken: Vec<&'static str>,
+    }
+
+    impl Registry for Desktop {
+        fn is_registered(&self, combination: &str) -> bool {
+            self.ours.borrow().iter().any(|c| c == combination)
+        }
+        fn register(&self, combination: &str) -> Result<(), String> {
+            if self.taken.contains(&combination) {
+                return Err("already grabbed".into());
+            }
+            self.ours.borrow_mut().push(combination.to_owned());
+            Ok(())
+        }
+        fn unregister(&self, combination: &str) {
+            self.ours.borrow_mut().retain(|c| c != combination);
+        }
+    }
+
+    fn desktop(taken: &[&'static str]) -> Desktop {
+        Desktop {
+            ours: Default::default(),
+            taken: taken.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_free_combination_replaces_the_old_one() {
+        let d = desktop(&[]);
+        replace(&d, None, DEFAULT).unwrap();
+        replace(&d, Some(DEFAULT), "Ctrl+Alt+K").unwrap();
+        assert_eq!(*d.ours.borrow(), ["Ctrl+Alt+K"]);
+        // Saving the settings again with the same combination changes nothing.
+        replace(&d, Some("Ctrl+Alt+K"), "Ctrl+Alt+K").unwrap();
+        assert_eq!(*d.ours.borrow(), ["Ctrl+Alt+K"]);
+    }
+
+    #[test]
+    fn a_combination_another_app_holds_keeps_the_old_one_and_says_so() {
+        let d = desktop(&["Ctrl+Alt+K"]);
+        replace(&d, None, DEFAULT).unwrap();
+        let message = replace(&d, Some(DEFAULT), "Ctrl+Alt+K").unwrap_err();
+        assert_eq!(*d.ours.borrow(), [DEFAULT], "the old shortcut still works");
+        assert!(
+            message.starts_with("Ctrl+Alt+K is taken by another app"),
+            "{message}"
+        );
+        if !cfg!(target_os = "macos") {
+            assert!(
+                message.ends_with("Ctrl+Shift+Space still opens quick ask."),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn with_nothing_to_fall_back_on_the_message_points_to_the_desktop_binding() {
+        let d = desktop(&[DEFAULT]);
+        let message = replace(&d, None, DEFAULT).unwrap_err();
+        assert!(d.ours.borrow().is_empty());
+        assert!(message.contains("palaver --quick-ask"), "{message}");
     }
 }
