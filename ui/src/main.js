@@ -82,13 +82,18 @@ document.addEventListener('click', (event) => {
 
 // ------------------------------------------------------------------ notices and theme
 
-/** @param {string} text */
-function showNotice(text) {
+/**
+ * The notice bar under the top bar: a message, optional action buttons, and a button
+ * that puts it away.
+ * @param {string} text
+ * @param {{ actions?: HTMLButtonElement[], dismiss?: string }} [options]
+ */
+function showNotice(text, { actions = [], dismiss = 'Dismiss' } = {}) {
   ui.notice.replaceChildren(el('span', '', text));
-  const close = el('button', 'ghost', 'Dismiss');
+  const close = el('button', 'ghost', dismiss);
   close.type = 'button';
   close.addEventListener('click', () => { ui.notice.hidden = true; });
-  ui.notice.append(close);
+  ui.notice.append(...actions, close);
   ui.notice.hidden = false;
 }
 
@@ -107,7 +112,6 @@ async function checkForUpdates({ asked }) {
     result = { status: 'failed', message: /** @type {any} */ (e).message ?? String(e) };
   }
   if (result.status === 'available') {
-    ui.notice.replaceChildren(el('span', '', `Palaver ${result.version} is available.`));
     const install = el('button', '', 'Install and restart');
     install.type = 'button';
     install.addEventListener('click', async () => {
@@ -119,11 +123,7 @@ async function checkForUpdates({ asked }) {
         showNotice(/** @type {any} */ (e).message ?? String(e));
       }
     });
-    const later = el('button', 'ghost', 'Later');
-    later.type = 'button';
-    later.addEventListener('click', () => { ui.notice.hidden = true; });
-    ui.notice.append(install, later);
-    ui.notice.hidden = false;
+    showNotice(`Palaver ${result.version} is available.`, { actions: [/** @type {HTMLButtonElement} */ (install)], dismiss: 'Later' });
     return `Palaver ${result.version} is available.`;
   }
   const message = {
