@@ -26,10 +26,14 @@ export function describeError(error) {
       return { title: 'The server refused the request', detail, action: 'settings' };
     case 'server':
       return { title: 'The server had a problem', detail };
+    case 'interrupted':
+      return { title: 'The connection ended before the reply was complete', detail: 'The text so far is kept.' };
     case 'network':
-      return detail.includes('interrupted')
-        ? { title: 'The connection ended before the reply was complete', detail: 'The text so far is kept.' }
-        : { title: 'Could not reach the server', detail, action: 'settings' };
+      return { title: 'Could not reach the server', detail, action: 'settings' };
+    case 'insecure_key':
+      return { title: 'The key was not sent over an unencrypted connection', detail, action: 'settings' };
+    case 'too_large':
+      return { title: 'The reply was stopped at the size limit', detail: `${detail} The text so far is kept.` };
     case 'timeout':
       return { title: 'The server stopped responding', detail };
     case 'protocol':

@@ -464,7 +464,7 @@ impl HistoryDb {
             match result {
                 Ok(FinishReason::Cancelled) => (MessageStatus::Cancelled, Some("cancelled"), None),
                 Ok(reason) => (MessageStatus::Complete, Some(reason.as_str()), None),
-                Err(e) if e.kind == ErrorKind::Network && e.message.contains("interrupted") => {
+                Err(e) if e.kind == ErrorKind::Interrupted => {
                     (MessageStatus::Interrupted, None, Some(e))
                 }
                 Err(e) => (MessageStatus::Error, None, Some(e)),

@@ -292,8 +292,8 @@ where
                     sink.flush();
                     return finish.ok_or_else(|| {
                         ChatError::new(
-                            ErrorKind::Network,
-                            "The server closed the stream before the answer was complete (interrupted).",
+                            ErrorKind::Interrupted,
+                            "The server closed the stream before the answer was complete.",
                         )
                     });
                 }

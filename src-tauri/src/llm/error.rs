@@ -26,6 +26,13 @@ pub enum ErrorKind {
     Timeout,
     Protocol,
     Cancelled,
+    /// The connection ended before the answer was complete; the text so far is kept.
+    Interrupted,
+    /// A stored key would have gone to a server over plain `http://` that the user has not
+    /// allowed it for.
+    InsecureKey,
+    /// The answer or one of its events passed a size limit; the text so far is kept.
+    TooLarge,
 }
 
 impl ErrorKind {
@@ -43,6 +50,9 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Interrupted => "interrupted",
+            ErrorKind::InsecureKey => "insecure_key",
+            ErrorKind::TooLarge => "too_large",
         }
     }
 }
