@@ -8,6 +8,7 @@
 mod ask;
 mod history;
 mod key;
+pub mod terminal;
 
 use clap::{Parser, Subcommand};
 
