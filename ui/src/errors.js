@@ -1,6 +1,7 @@
 // What each error kind means for a person, and what they can do about it.
 
 /**
+ * Decides by `kind` alone; the message is shown, never searched.
  * @param {{ kind: string, message: string, retryAfterSecs?: number }} error
  * @returns {{ title: string, detail: string, action?: 'settings' }}
  */
@@ -38,6 +39,8 @@ export function describeError(error) {
       return { title: 'The server stopped responding', detail };
     case 'protocol':
       return { title: 'The server sent something unexpected', detail };
+    case 'cancelled':
+      return { title: 'Stopped', detail: 'The reply so far is kept.' };
     default:
       return { title: 'Something went wrong', detail };
   }

@@ -5,8 +5,16 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 
 /**
- * @typedef {'no_api_key'|'keyring_unavailable'|'auth'|'rate_limited'|'quota'|'bad_request'|'context_too_long'|'server'|'network'|'timeout'|'protocol'|'cancelled'} ErrorKind
+ * @typedef {'no_api_key'|'keyring_unavailable'|'auth'|'rate_limited'|'quota'|'bad_request'|'context_too_long'|'server'|'network'|'timeout'|'protocol'|'cancelled'
+ *   |'interrupted'|'insecure_key'|'too_large'} ErrorKind
+ *   `interrupted`: the connection ended before the reply was complete; the text so far is kept.
+ *   `insecure_key`: the stored key was withheld from a plain-http server that is not loopback
+ *   and not allowed to receive it; the fix is in Settings.
+ *   `too_large`: the reply (or one event of it) passed the size limit; the text so far is kept.
+ *   Branch on the kind, never on the message: the message is for people and may change.
  * @typedef {{ kind: ErrorKind | string, message: string, status?: number, retryAfterSecs?: number }} ChatError
+ *   `send_message` rejects with the same `{ kind, message }` when nothing could be sent
+ *   (`no_api_key`, `keyring_unavailable`, `insecure_key`, …); other commands add kinds of their own.
  * @typedef {'stop'|'length'|'content_filter'|'tool_calls'|'cancelled'} FinishReason
  * @typedef {{ type: 'started', streamId: string, conversationId?: string, messageId?: string, model: string }
  *   | { type: 'delta', text: string }
@@ -18,9 +26,11 @@ import { listen } from '@tauri-apps/api/event';
  * @typedef {{ kind: 'ask' } | { kind: 'regenerate', messageId: string } | { kind: 'edit', messageId: string }} SendMode
  * @typedef {{ id: string, title: string, createdAt: number, updatedAt: number, pinned: boolean, model: string, source: 'app'|'cli'|'quick_ask'|'import' }} ConversationSummary
  * @typedef {{ id: string, parentId: string | null, role: 'system'|'user'|'assistant', content: string, reasoning: string,
- *   status: 'complete'|'streaming'|'cancelled'|'interrupted'|'error', finishReason: string | null, errorKind: string | null,
+ *   status: 'complete'|'streaming'|'cancelled'|'interrupted'|'error', finishReason: string | null, errorKind: ErrorKind | null,
  *   errorMessage: string | null, model: string, promptTokens: number | null, completionTokens: number | null,
  *   createdAt: number, versions: string[] }} StoredMessage
+ *   A reply that stopped early says why in `status` (`cancelled`, `interrupted` — also what a
+ *   reply left `streaming` by a crash becomes — or `error` with `errorKind`), not in its text.
  * @typedef {{ conversation: ConversationSummary, systemPrompt: string, messages: StoredMessage[] }} ConversationView
  * @typedef {{ conversationId: string, messageId: string | null, title: string, snippet: string, updatedAt: number }} SearchHit
  * @typedef {{ conversationsAdded: number, conversationsSkipped: number, messagesAdded: number }} ImportReport
