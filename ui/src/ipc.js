@@ -34,7 +34,9 @@ import { listen } from '@tauri-apps/api/event';
  * @typedef {{ conversation: ConversationSummary, systemPrompt: string, messages: StoredMessage[] }} ConversationView
  * @typedef {{ conversationId: string, messageId: string | null, title: string, snippet: string, updatedAt: number }} SearchHit
  * @typedef {{ conversationsAdded: number, conversationsSkipped: number, messagesAdded: number }} ImportReport
- * @typedef {{ id: string, name: string, baseUrl: string, model: string }} Profile
+ * @typedef {{ id: string, name: string, baseUrl: string, model: string, allowCleartextKey?: boolean }} Profile
+ *   `allowCleartextKey`: send the stored key to this profile's server even over plain http to
+ *   another machine. Saving settings spreads the stored profile, so the flag is kept.
  * @typedef {{ profile: Profile, systemPrompt: string, temperature: number | null, theme: 'system'|'light'|'dark', onboarded: boolean, quickAskShortcut: string, closeToTray: boolean, startAtLogin: boolean, notifyWhenDone: boolean, checkForUpdates: boolean }} Settings
  * @typedef {{ settings: Settings, effectiveBaseUrl: string, baseUrlFromEnv: boolean, notice?: string, dataDir: string }} SettingsView
  * @typedef {{ present: boolean, source?: 'keyring'|'environment', lastFour?: string, keyringError?: string }} KeyStatus
