@@ -398,3 +398,106 @@ async fn a_local_server_needs_no_key() {
     assert_eq!(out.stdout, "Local answer\n");
     assert_eq!(server.requests()[0].header("authorization"), None);
 }
+
+#[tokio::test]
+async fn keep_alive_comments_while_the_model_thinks_do_not_time_out() {
+    // Three times the idle timeout of `: OPENROUTER PROCESSING`, then the answer.
+    let server = MockServer::start().await.unwrap();
+    let mut reply = Reply::sse();
+    for _ in 0..6 {
+        reply = reply
+            .write(": OPENROUTER PROCESSING\n\n")
+            .pause(Duration::from_millis(500));
+    }
+    server.push(
+        reply
+            .write(chunk("Worth the wait."))
+            .write(finish_chunk("stop"))
+            .write(DONE),
+    );
+    let out = ask(&server, &["--idle-timeout", "1", "Think hard"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "Worth the wait.\n");
+}
+
+#[tokio::test]
+async fn a_runaway_server_is_stopped_at_the_reply_size_limit() {
+    let server = MockServer::start().await.unwrap();
+    server.push(Reply::sse().tokens(2_000_000, 8192, Duration::ZERO));
+    let out = ask(&server, &["--max-reply-size", "0.25", "Go on forever"]).await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("error [too_large]: The reply passed 256 KiB"),
+        "{}",
+        out.stderr
+    );
+    let shown = out.stdout.trim_end_matches('\n');
+    assert!(
+        shown.len() > 250 * 1024 && shown.len() <= 256 * 1024,
+        "{}",
+        shown.len()
+    );
+    assert!(mock_openai::tokens_text(2_000_000).starts_with(shown));
+    assert!(server.wait_for_disconnects(1, Duration::from_secs(5)).await);
+}
+
+/// Escape sequences from a server (OSC 52 writes the clipboard, OSC 8 hides a link target)
+/// never reach a terminal: not in error messages, not in an answer shown on a terminal.
+#[tokio::test]
+async fn escape_sequences_from_a_server_never_reach_the_terminal() {
+    let server = MockServer::start().await.unwrap();
+    let hostile = "Done\u{1b}]52;c;cm0gLXJmIH4=\u{7} \u{1b}]8;;https://evil.example\u{1b}\\here\u{1b}]8;;\u{1b}\\";
+    server.push(Reply::error(
+        400,
+        &format!("bad \u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7}request"),
+        "invalid_request_error",
+        None,
+    ));
+    let out = ask(&server, &["Hello"]).await;
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("bad [2J]52;c;ZXZpbA==request"),
+        "{:?}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains('\u{1b}') && !out.stderr.contains('\u{7}'));
+
+    // On a terminal (a pseudo-terminal from `script`), the answer is shown without them.
+    server.push(Reply::answer(&[hostile]));
+    let command = format!("{} ask Hello", env!("CARGO_BIN_EXE_palaver"));
+    let child = Command::new("script")
+        .args(["-qefc", &command, "/dev/null"])
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("PALAVER_DATA_DIR", data_dir())
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/palaver-test-bus",
+        )
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let out = finish(child).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("Done]52;c;cm0gLXJmIH4= ]8;;https://evil.example\\here"),
+        "{:?}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{7}'),
+        "{:?}",
+        out.stdout
+    );
+
+    // Piped to another program, the answer is the model's text exactly.
+    server.push(Reply::answer(&[hostile]));
+    let out = ask(&server, &["Hello"]).await;
+    assert_eq!(out.stdout, format!("{hostile}\n"));
+}

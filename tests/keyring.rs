@@ -66,7 +66,7 @@ async fn key_set_stores_in_the_secret_service_and_ask_uses_it() {
     let script = format!(
         r#"
 echo "== status before"; "$PALAVER" key status; echo "exit=$?"
-echo "== set"; printf '%s\n' "$THE_KEY" | "$PALAVER" key set; echo "exit=$?"
+echo "== set"; printf '%s\n' "$THE_KEY" | "$PALAVER" key set --base-url "{base}"; echo "exit=$?"
 echo "== lookup"; secret-tool lookup service palaver username openai | sed "s/$THE_KEY/<the key>/"; echo; echo "exit=$?"
 echo "== status after"; "$PALAVER" key status; echo "exit=$?"
 echo "== ask"; "$PALAVER" ask --base-url "{base}" "Hello"; echo "exit=$?"
@@ -76,18 +76,25 @@ echo "== lookup after clear"; secret-tool lookup service palaver username openai
         base = server.base_url()
     );
     let out = in_keyring_session(home.path(), &script, &[("THE_KEY", KEY)]).await;
+    let origin = server.base_url().trim_end_matches("/v1").to_owned();
 
     assert!(out.contains("== status before\nopenai: no key"), "{out}");
     assert!(
-        out.contains("Stored the key for “openai” in the system keyring (…WXYZ)."),
+        out.contains(&format!(
+            "Stored the key for “openai” in the system keyring (…WXYZ). It is sent to {origin} only."
+        )),
         "{out}"
     );
     assert!(
-        out.contains("== lookup\n<the key>\nexit=0"),
-        "the Secret Service does not hold the key:\n{out}"
+        out.contains(&format!(
+            "== lookup\n{{\"origin\":\"{origin}\",\"key\":\"<the key>\"}}\nexit=0"
+        )),
+        "the Secret Service does not hold the key and its server:\n{out}"
     );
     assert!(
-        out.contains("openai: key stored in the system keyring (…WXYZ)"),
+        out.contains(&format!(
+            "openai: key stored in the system keyring (…WXYZ), for {origin}"
+        )),
         "{out}"
     );
     assert!(
@@ -103,6 +110,80 @@ echo "== lookup after clear"; secret-tool lookup service palaver username openai
     // Only the keyring itself ever had the key, and it stores it encrypted.
     assert_eq!(files_containing(home.path(), KEY), Vec::<String>::new());
     // stdout printed the key only where the script itself replaced it.
+    assert!(!out.contains(KEY), "{out}");
+}
+
+/// A stored key goes to the origin it was saved for and nowhere else: not to another port
+/// or name of the same machine, not to OpenAI's URL typed on another server, not through a
+/// redirect. The environment's key is the user's choice for the run and goes where told.
+#[tokio::test]
+async fn a_stored_key_goes_only_to_the_server_it_was_saved_for() {
+    let home = tempfile::tempdir().unwrap();
+    let server = MockServer::start().await.unwrap();
+    let other = MockServer::start().await.unwrap();
+    server.push(Reply::answer(&["From the key's own server."]));
+    // The same machine by another name is another origin.
+    server.push(Reply::status(
+        401,
+        "application/json",
+        r#"{"error":{"message":"missing key"}}"#,
+    ));
+    other.push(Reply::answer(&["From another server."]));
+    // A redirect from the key's own server to elsewhere.
+    server.push(Reply::status(307, "text/plain", "moved").header(
+        "location",
+        &format!("{}/chat/completions", other.base_url()),
+    ));
+    other.push(Reply::answer(&["With the user's own environment key."]));
+    let alias = server.base_url().replace("127.0.0.1", "localhost");
+    let script = format!(
+        r#"
+printf '%s\n' "$THE_KEY" | "$PALAVER" key set --base-url "{base}" 2>/dev/null
+echo "== own"; "$PALAVER" ask --no-save --base-url "{base}" "Hello"; echo "exit=$?"
+echo "== alias"; "$PALAVER" ask --no-save --base-url "{alias}" "Hello" 2>&1; echo "exit=$?"
+echo "== other"; "$PALAVER" ask --no-save --base-url "{other}" "Hello"; echo "exit=$?"
+echo "== redirect"; "$PALAVER" ask --no-save --base-url "{base}" "Hello" 2>&1; echo "exit=$?"
+echo "== env"; OPENAI_API_KEY=sk-env-key-0000000002222 "$PALAVER" ask --no-save --base-url "{other}" "Hello"; echo "exit=$?"
+"#,
+        base = server.base_url(),
+        other = other.base_url(),
+    );
+    let out = in_keyring_session(home.path(), &script, &[("THE_KEY", KEY)]).await;
+    assert!(
+        out.contains("== own\nFrom the key's own server.\nexit=0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("was not sent: it belongs to http://127.0.0.1:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("== other\nFrom another server.\nexit=0"),
+        "{out}"
+    );
+    assert!(out.contains("redirect (307)"), "{out}");
+    assert!(
+        out.contains("== env\nWith the user's own environment key.\nexit=0"),
+        "{out}"
+    );
+
+    let auth = |r: &mock_openai::RecordedRequest| r.header("authorization").map(str::to_owned);
+    let own = server.requests();
+    assert_eq!(own.len(), 3, "{out}");
+    assert_eq!(auth(&own[0]), Some(format!("Bearer {KEY}")));
+    assert_eq!(
+        auth(&own[1]),
+        None,
+        "the key went to another origin of the same machine"
+    );
+    assert_eq!(auth(&own[2]), Some(format!("Bearer {KEY}")));
+    let elsewhere = other.requests();
+    assert_eq!(elsewhere.len(), 2, "the redirect was followed: {out}");
+    assert_eq!(auth(&elsewhere[0]), None, "the key went to another server");
+    assert_eq!(
+        auth(&elsewhere[1]).as_deref(),
+        Some("Bearer sk-env-key-0000000002222")
+    );
     assert!(!out.contains(KEY), "{out}");
 }
 

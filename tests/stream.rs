@@ -76,6 +76,7 @@ fn options() -> ClientOptions {
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_secs(2),
         },
+        ..ClientOptions::default()
     }
 }
 
@@ -384,7 +385,11 @@ async fn a_stream_that_just_ends_is_interrupted_and_keeps_its_text() {
         let (sink, result) = run(reply).await;
         let err = result.unwrap_err();
         assert_eq!(err.kind, ErrorKind::Interrupted);
-        assert!(err.message.contains("before the answer was complete"), "{}", err.message);
+        assert!(
+            err.message.contains("before the answer was complete"),
+            "{}",
+            err.message
+        );
         assert_eq!(sink.text(), "Partial answer");
     }
 }
@@ -602,6 +607,69 @@ async fn slow_but_steady_answers_never_time_out() {
 }
 
 #[tokio::test]
+async fn keep_alive_comments_while_the_model_thinks_are_not_silence() {
+    // OpenRouter sends `: OPENROUTER PROCESSING` while a reasoning model thinks; here for
+    // three times the idle timeout before the first token.
+    let server = MockServer::start().await.unwrap();
+    let mut reply = Reply::sse();
+    for _ in 0..12 {
+        reply = reply
+            .write(": OPENROUTER PROCESSING\n\n")
+            .pause(Duration::from_millis(100));
+    }
+    server.push(reply.write(chunk("Thought it through")).write(tail()));
+    let (sink, result) = run_with(&server, idle(400)).await;
+    assert_eq!(result, Ok(FinishReason::Stop));
+    assert_eq!(sink.text(), "Thought it through");
+}
+
+#[tokio::test]
+async fn a_runaway_reply_stops_at_the_size_limit_and_keeps_its_text() {
+    let server = MockServer::start().await.unwrap();
+    // Far more than the limit, as fast as the server can send it.
+    server.push(Reply::sse().tokens(200_000, 4096, Duration::ZERO));
+    let limit = 64 * 1024;
+    let options = ClientOptions {
+        max_reply_bytes: limit,
+        ..options()
+    };
+    let (sink, result) = run_with(&server, options).await;
+    let err = result.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::TooLarge);
+    assert!(err.message.contains("64 KiB"), "{}", err.message);
+    let text = sink.text();
+    assert!(
+        text.len() <= limit && text.len() > limit - 64,
+        "{}",
+        text.len()
+    );
+    assert!(
+        tokens_text(200_000).starts_with(&text),
+        "the text so far is kept, in order"
+    );
+    assert!(server.wait_for_disconnects(1, Duration::from_secs(5)).await);
+}
+
+#[tokio::test]
+async fn an_endless_line_is_cut_off_with_the_text_before_it_kept() {
+    let server = MockServer::start().await.unwrap();
+    let mut reply = Reply::sse().write(chunk("Before")).write("data: {\"x\":\"");
+    for _ in 0..64 {
+        reply = reply.write("y".repeat(16 * 1024));
+    }
+    server.push(reply.stall());
+    let options = ClientOptions {
+        max_event_bytes: 256 * 1024,
+        ..options()
+    };
+    let (sink, result) = run_with(&server, options).await;
+    let err = result.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::TooLarge);
+    assert!(err.message.contains("256 KiB"), "{}", err.message);
+    assert_eq!(sink.text(), "Before");
+}
+
+#[tokio::test]
 async fn no_response_headers_within_the_idle_timeout() {
     // A server that accepts the connection and never answers.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -769,7 +837,7 @@ async fn reply_events_end_with_exactly_one_failure_and_keep_the_text() {
         .collect();
     assert_eq!(ends.len(), 1);
     assert!(
-        matches!(events.last(), Some(ChatEvent::Failed { error }) if error.kind == ErrorKind::Network)
+        matches!(events.last(), Some(ChatEvent::Failed { error }) if error.kind == ErrorKind::Interrupted)
     );
 }
 

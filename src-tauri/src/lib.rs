@@ -7,11 +7,13 @@
 //! - [`history`]: conversations in SQLite, searchable offline;
 //! - [`chat`]: one reply, end to end, delivered to a sink as [`chat::ChatEvent`]s;
 //! - [`cli`]: the terminal front end;
+//! - [`files`]: private directories and atomic writes for the user's data;
 //! - [`app`]: the Tauri shell, the only module that uses `tauri`.
 
 pub mod app;
 pub mod chat;
 pub mod cli;
+pub mod files;
 pub mod history;
 pub mod llm;
 pub mod paths;

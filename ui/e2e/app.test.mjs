@@ -35,8 +35,9 @@ test('first run: the key pasted in the welcome screen goes to the Secret Service
   await (await app.find('#w-key-form button[type=submit]')).click();
   await app.waitFor(async () => (await app.find('#message')).displayed(), { what: 'the chat after the welcome screen' });
 
-  const stored = execFileSync('secret-tool', ['lookup', 'service', 'palaver', 'username', 'openai']).toString();
-  assert.equal(stored, KEY, 'the Secret Service holds the key');
+  const stored = JSON.parse(execFileSync('secret-tool', ['lookup', 'service', 'palaver', 'username', 'openai']).toString());
+  assert.equal(stored.key, KEY, 'the Secret Service holds the key');
+  assert.equal(stored.origin, new URL(stack.base).origin, 'the key belongs to the server it was saved for');
   assert.deepEqual(filesContaining(stack.dataDir, KEY), [], 'no file under the data dir holds the key');
   const page = await app.exec('return document.documentElement.outerHTML');
   assert.ok(!page.includes(KEY), 'the page does not hold the key');

@@ -248,16 +248,15 @@ fn setup_desktop<R: Runtime>(
 
 fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), Box<dyn std::error::Error>> {
     let data_dir = crate::paths::data_dir();
-    std::fs::create_dir_all(&data_dir).map_err(|e| {
+    crate::files::create_private_dir(&data_dir).map_err(|e| {
         format!(
             "cannot create the data directory {}: {e}",
             data_dir.display()
         )
     })?;
     let settings_path = data_dir.join(settings::FILE_NAME);
-    let mut notices: Vec<String> = settings::quarantine_unreadable(&settings_path)
-        .into_iter()
-        .collect();
+    let (current, settings_notice) = settings::load(&settings_path);
+    let mut notices: Vec<String> = settings_notice.into_iter().collect();
     // A history that cannot be opened is reported and left alone; this session then keeps
     // its conversations in memory only.
     let history = match HistoryDb::open(&data_dir.join(crate::history::FILE_NAME)) {
@@ -275,10 +274,8 @@ fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), Box<dyn std::error
         }
     };
     let notice = (!notices.is_empty()).then(|| notices.join(" "));
-    let store = settings::SettingsStore::open(app, &settings_path)?;
-    let current = store.load();
     app.manage(SettingsState {
-        store: Box::new(store),
+        store: Box::new(settings::SettingsFile::new(settings_path)),
         current: Mutex::new(current),
         notice: Mutex::new(notice),
     });

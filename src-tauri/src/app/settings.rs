@@ -1,19 +1,18 @@
-//! Settings in `settings.json` (tauri-plugin-store) in the data directory. Never a key.
+//! Settings in `settings.json` in the data directory. Never a key.
 //!
-//! The plugin silently starts empty on a file it cannot parse and would overwrite it on the
-//! next save, so the file is checked first: an unreadable one is moved aside to
-//! `settings.json.unreadable-<time>` and the user is told, so nothing is lost.
+//! The file is `{"settings": {…}}`. It is written whole or not at all
+//! ([`crate::files::write_atomic`]), readable by this user alone. A file that cannot be
+//! used — not JSON, or a value of the wrong type — is never overwritten with defaults: it
+//! is moved aside to `settings.json.unreadable-<time>` and the user is told, so nothing is
+//! lost. Fields it lacks take their defaults; fields it has that this version does not know
+//! are left out on the next save.
 
 use crate::llm::OPENAI_BASE_URL;
 use crate::secrets::DEFAULT_PROFILE;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use tauri::{AppHandle, Runtime};
-use tauri_plugin_store::{Store, StoreExt};
 
 pub const FILE_NAME: &str = "settings.json";
-const KEY: &str = "settings";
 pub const BASE_URL_ENV: &str = "OPENAI_BASE_URL";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +24,9 @@ pub struct Profile {
     /// Empty: `OPENAI_BASE_URL` from the environment, else OpenAI.
     pub base_url: String,
     pub model: String,
+    /// Send the stored key to this profile's server even over plain `http://` to another
+    /// machine. Off: the key would travel in cleartext.
+    pub allow_cleartext_key: bool,
 }
 
 impl Default for Profile {
@@ -34,6 +36,7 @@ impl Default for Profile {
             name: "OpenAI".to_owned(),
             base_url: String::new(),
             model: "gpt-4o-mini".to_owned(),
+            allow_cleartext_key: false,
         }
     }
 }
@@ -108,6 +111,13 @@ impl Settings {
         Ok(self)
     }
 
+    /// What the user allowed for the key of the active profile.
+    pub fn key_policy(&self) -> crate::chat::KeyPolicy {
+        crate::chat::KeyPolicy {
+            allow_cleartext: self.profile.allow_cleartext_key,
+        }
+    }
+
     /// The base URL requests go to, and whether it came from the environment.
     pub fn effective_base_url(&self) -> (String, bool) {
         if !self.profile.base_url.is_empty() {
@@ -120,63 +130,84 @@ impl Settings {
     }
 }
 
-/// Moves an unparsable settings file out of the way. Returns a notice for the user.
-pub fn quarantine_unreadable(path: &Path) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
-    if serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes).is_ok() {
-        return None;
+#[derive(Serialize)]
+struct FileShape<'a> {
+    settings: &'a Settings,
+}
+
+#[derive(Deserialize)]
+struct FileContents {
+    #[serde(default)]
+    settings: Settings,
+}
+
+/// Reads the settings file. A missing file gives the defaults; an unusable one is moved
+/// aside and the defaults come with a notice for the user.
+pub fn load(path: &Path) -> (Settings, Option<String>) {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Settings::default(), None),
+        Err(e) => {
+            return (
+                Settings::default(),
+                Some(format!(
+                    "The settings file {} could not be read ({e}); defaults are in use and it will not be overwritten until it can be.",
+                    path.display()
+                )),
+            )
+        }
+    };
+    match serde_json::from_slice::<FileContents>(&bytes) {
+        Ok(contents) => (contents.settings, None),
+        Err(e) => (Settings::default(), Some(quarantine(path, &e.to_string()))),
     }
+}
+
+/// Moves an unusable settings file out of the way. Returns a notice for the user.
+fn quarantine(path: &Path, why: &str) -> String {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let aside = PathBuf::from(format!("{}.unreadable-{stamp}", path.display()));
     match std::fs::rename(path, &aside) {
-        Ok(()) => Some(format!(
-            "The settings file could not be read, so defaults are in use. The old file was kept as {}.",
+        Ok(()) => format!(
+            "The settings file could not be used ({why}), so defaults are in use. The old file was kept as {}.",
             aside.display()
-        )),
-        Err(e) => Some(format!(
-            "The settings file {} could not be read ({e}); defaults are in use.",
+        ),
+        Err(e) => format!(
+            "The settings file {} could not be used ({why}) or moved aside ({e}); defaults are in use.",
             path.display()
-        )),
+        ),
     }
 }
 
-/// Where settings are written; the plugin store in the app, anything in tests.
+/// Where settings are written: the settings file in the app, anything in tests.
 pub trait SettingsPersistence: Send + Sync {
     fn save(&self, settings: &Settings) -> Result<(), String>;
 }
 
-pub struct SettingsStore<R: Runtime> {
-    store: Arc<Store<R>>,
+/// `settings.json`, written atomically.
+pub struct SettingsFile {
+    path: PathBuf,
 }
 
-impl<R: Runtime> SettingsStore<R> {
-    pub fn open(app: &AppHandle<R>, path: &Path) -> Result<Self, String> {
-        let store = app
-            .store_builder(path)
-            .disable_auto_save()
-            .build()
-            .map_err(|e| format!("Could not open the settings at {}: {e}", path.display()))?;
-        Ok(SettingsStore { store })
-    }
-
-    pub fn load(&self) -> Settings {
-        self.store
-            .get(KEY)
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or_default()
+impl SettingsFile {
+    pub fn new(path: PathBuf) -> Self {
+        SettingsFile { path }
     }
 }
 
-impl<R: Runtime> SettingsPersistence for SettingsStore<R> {
+impl SettingsPersistence for SettingsFile {
     fn save(&self, settings: &Settings) -> Result<(), String> {
-        let value = serde_json::to_value(settings).map_err(|e| e.to_string())?;
-        self.store.set(KEY, value);
-        self.store
-            .save()
-            .map_err(|e| format!("Could not save the settings: {e}"))
+        let bytes = serde_json::to_vec_pretty(&FileShape { settings })
+            .map_err(|e| format!("Could not encode the settings: {e}"))?;
+        crate::files::write_atomic(&self.path, &bytes).map_err(|e| {
+            format!(
+                "Could not save the settings to {}: {e}. The previous settings are unchanged.",
+                self.path.display()
+            )
+        })
     }
 }
 
@@ -184,29 +215,61 @@ impl<R: Runtime> SettingsPersistence for SettingsStore<R> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_unreadable_file_is_kept_aside_not_overwritten() {
+    /// Loads `contents` as the settings file, saves the defaults it gave, and returns the
+    /// notice and what the directory then holds.
+    fn load_then_save(contents: &[u8]) -> (Option<String>, Vec<(String, Vec<u8>)>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);
-        std::fs::write(&path, b"{ this is not json").unwrap();
-        let notice = quarantine_unreadable(&path).unwrap();
-        assert!(notice.contains("defaults are in use"));
-        assert!(!path.exists());
-        let kept: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
-        assert_eq!(kept.len(), 1);
-        assert_eq!(
-            std::fs::read(kept[0].path()).unwrap(),
-            b"{ this is not json"
-        );
+        std::fs::write(&path, contents).unwrap();
+        let (settings, notice) = load(&path);
+        SettingsFile::new(path).save(&settings).unwrap();
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        (notice, files)
     }
 
     #[test]
-    fn a_good_file_is_left_alone() {
+    fn an_unreadable_file_is_kept_aside_not_overwritten() {
+        let (notice, files) = load_then_save(b"{ this is not json");
+        assert!(notice.unwrap().contains("defaults are in use"));
+        assert_eq!(files.len(), 2, "{files:?}");
+        assert!(files[1].0.starts_with("settings.json.unreadable-"));
+        assert_eq!(files[1].1, b"{ this is not json");
+    }
+
+    #[test]
+    fn a_file_with_a_wrongly_typed_value_is_kept_aside_not_replaced_by_defaults() {
+        let original = br#"{"settings":{"theme":"dark","profile":{"model":42}}}"#;
+        let (notice, files) = load_then_save(original);
+        let notice = notice.unwrap();
+        assert!(notice.contains("could not be used"), "{notice}");
+        assert_eq!(files.len(), 2, "{files:?}");
+        assert_eq!(files[1].1, original.to_vec());
+    }
+
+    #[test]
+    fn a_good_file_is_read_and_saved_in_place() {
+        let (notice, files) = load_then_save(br#"{"settings":{"theme":"dark"}}"#);
+        assert_eq!(notice, None);
+        assert_eq!(files.len(), 1, "{files:?}");
+        let saved: serde_json::Value = serde_json::from_slice(&files[0].1).unwrap();
+        assert_eq!(saved["settings"]["theme"], "dark");
+    }
+
+    #[test]
+    fn no_file_means_defaults_without_a_notice() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE_NAME);
-        std::fs::write(&path, br#"{"settings":{"theme":"dark"}}"#).unwrap();
-        assert_eq!(quarantine_unreadable(&path), None);
-        assert!(path.exists());
+        let (settings, notice) = load(&dir.path().join(FILE_NAME));
+        assert_eq!((settings, notice), (Settings::default(), None));
     }
 
     #[test]

@@ -229,27 +229,40 @@ pub async fn run_turn(
     (outcome, save_error)
 }
 
-/// The endpoint for a profile: its base URL and key (keyring first, then
-/// `OPENAI_API_KEY`). OpenAI itself requires a key; any other server gets one only if one
-/// is stored or set, so local servers work without.
+/// What the user allowed for one request's key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyPolicy {
+    /// Send a stored key over plain `http://` to a host that is not this machine. Off unless
+    /// the user turned it on for this server (Settings, or `--allow-cleartext-key`).
+    pub allow_cleartext: bool,
+}
+
+/// The endpoint for a profile: its base URL and the key that may go there.
+///
+/// A key stored for the profile is attached only when `base_url` has the origin the key was
+/// saved for, and over plain `http://` to another machine only when `policy` allows it.
+/// `OPENAI_API_KEY` is the user's choice for this run and goes to the URL they gave. OpenAI
+/// itself requires a key; any other server gets one only if one belongs to it, so local
+/// servers work without.
 pub async fn endpoint_for(
     secrets: std::sync::Arc<dyn crate::secrets::SecretStore>,
     profile: &str,
     base_url: &str,
+    policy: KeyPolicy,
 ) -> Result<Endpoint, ChatError> {
     use crate::llm::ErrorKind;
+    use crate::secrets::KeySource;
     let bare = Endpoint::new(base_url, None)
         .map_err(|e| ChatError::new(ErrorKind::BadRequest, e.to_string()))?;
     let needs_key = bare.is_openai();
-    let key = match crate::secrets::resolve_key(secrets, profile, crate::secrets::env_key()).await {
-        Ok(Some(resolved)) => Some(resolved.key),
-        Ok(None) if needs_key => {
-            return Err(ChatError::new(
-                ErrorKind::NoApiKey,
-                format!("No API key is set for “{profile}”."),
-            ))
+    let target = bare.origin();
+    let env = crate::secrets::env_key();
+    let resolved = match crate::secrets::resolve_key(secrets, profile, None).await {
+        Ok(stored) => stored,
+        Err(e) if env.is_some() => {
+            tracing::debug!(error = %e, "keyring unreadable; using the key from the environment");
+            None
         }
-        Ok(None) => None,
         Err(e) if needs_key => {
             return Err(ChatError::new(ErrorKind::KeyringUnavailable, e.to_string()))
         }
@@ -258,5 +271,49 @@ pub async fn endpoint_for(
             None
         }
     };
-    Endpoint::new(base_url, key).map_err(|e| ChatError::new(ErrorKind::BadRequest, e.to_string()))
+    let (stored, elsewhere) = match resolved {
+        Some(r) if r.origin.as_deref() == Some(target.as_str()) => (Some(r), None),
+        Some(r) => (None, r.origin),
+        None => (None, None),
+    };
+    let key = match (stored, env) {
+        (Some(stored), _) => {
+            if bare.is_cleartext_remote() && !policy.allow_cleartext {
+                return Err(ChatError::new(
+                    ErrorKind::InsecureKey,
+                    format!(
+                        "The key for “{profile}” was not sent: {target} is reached over plain http, so the key would travel in cleartext and anyone on the network could read it. Use https, or allow the key in cleartext for this server (Settings, or --allow-cleartext-key)."
+                    ),
+                ));
+            }
+            Some((stored.key, KeySource::Keyring))
+        }
+        (None, Some(env)) => Some((env, KeySource::Environment)),
+        (None, None) => None,
+    };
+    let withheld = elsewhere.map(|origin| {
+        format!(
+            "(The key stored for “{profile}” was not sent: it belongs to {origin}, and a key goes only to the server it was saved for. Save a key for {target} to use this server.)"
+        )
+    });
+    match key {
+        Some((key, source)) => {
+            if source == KeySource::Environment && bare.is_cleartext_remote() {
+                tracing::warn!(%target, "the key from OPENAI_API_KEY goes over plain http");
+            }
+            Endpoint::new(base_url, Some(key))
+                .map_err(|e| ChatError::new(ErrorKind::BadRequest, e.to_string()))
+        }
+        None if needs_key => {
+            let mut message = format!("No API key is set for “{profile}” and {target}.");
+            if let Some(why) = withheld {
+                message = format!("{message} {why}");
+            }
+            Err(ChatError::new(ErrorKind::NoApiKey, message))
+        }
+        None => Ok(match withheld {
+            Some(why) => bare.with_withheld_key(why),
+            None => bare,
+        }),
+    }
 }

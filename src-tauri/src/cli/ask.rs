@@ -1,7 +1,10 @@
 //! `palaver ask`: one question, the answer streamed to stdout as it arrives.
 
+use super::terminal::printable;
 use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
-use crate::chat::{endpoint_for, run_turn, stream_reply, ChatEvent, ChatSink, StreamIds};
+use crate::chat::{
+    endpoint_for, run_turn, stream_reply, ChatEvent, ChatSink, KeyPolicy, StreamIds,
+};
 use crate::history::{HistoryDb, Source, Turn, TurnKind, TurnRequest};
 use crate::llm::{
     ChatError, ChatRequest, ClientOptions, Endpoint, ErrorKind, FinishReason, LlmClient, Message,
@@ -44,6 +47,13 @@ pub struct AskArgs {
     /// Which stored key to use
     #[arg(long, default_value = DEFAULT_PROFILE)]
     pub profile: String,
+    /// Send the stored key even over plain http:// to a server that is not this machine
+    /// (anyone on the network could read it)
+    #[arg(long)]
+    pub allow_cleartext_key: bool,
+    /// Stop a reply that brings more than this many MiB of text
+    #[arg(long, value_name = "MIB", default_value = "4", value_parser = parse_mib)]
+    pub max_reply_size: usize,
     /// Follow up the most recent conversation (the whole conversation is sent)
     #[arg(short = 'c', long = "continue")]
     pub continue_last: bool,
@@ -61,6 +71,17 @@ fn parse_temperature(s: &str) -> Result<f32, String> {
     }
 }
 
+fn parse_mib(s: &str) -> Result<usize, String> {
+    let mib: f64 = s
+        .parse()
+        .map_err(|_| format!("“{s}” is not a number of MiB"))?;
+    if mib.is_finite() && mib > 0.0 && mib <= 1024.0 {
+        Ok((mib * 1024.0 * 1024.0) as usize)
+    } else {
+        Err("the size must be more than 0 and at most 1024 MiB".to_owned())
+    }
+}
+
 fn parse_seconds(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
@@ -73,6 +94,7 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
 }
 
 fn usage_error(kind: Option<ErrorKind>, message: &str) -> i32 {
+    let message = printable(message);
     match kind {
         Some(kind) => eprintln!("error [{kind}]: {message}"),
         None => eprintln!("error: {message}"),
@@ -85,19 +107,27 @@ pub async fn run(args: AskArgs) -> i32 {
         Ok(p) => p,
         Err(message) => return usage_error(None, &message),
     };
-    let endpoint = match endpoint_for(Arc::new(OsKeyring), &args.profile, &args.base_url).await {
+    let policy = KeyPolicy {
+        allow_cleartext: args.allow_cleartext_key,
+    };
+    let endpoint = match endpoint_for(Arc::new(OsKeyring), &args.profile, &args.base_url, policy)
+        .await
+    {
         Ok(e) => e,
         Err(e) if e.kind == ErrorKind::NoApiKey => {
             return usage_error(
                 Some(e.kind),
                 &format!(
-                    "{} Store one in the system keyring with `palaver key set{}` (it reads the key from stdin), or set OPENAI_API_KEY.",
+                    "{} Store one in the system keyring with `palaver key set{}{}` (it reads the key from stdin), or set OPENAI_API_KEY.",
                     e.message,
-                    profile_flag(&args.profile)
+                    profile_flag(&args.profile),
+                    base_url_flag(&args.base_url)
                 ),
             )
         }
-        Err(e) if e.kind == ErrorKind::KeyringUnavailable => return usage_error(Some(e.kind), &e.message),
+        Err(e) if matches!(e.kind, ErrorKind::KeyringUnavailable | ErrorKind::InsecureKey) => {
+            return usage_error(Some(e.kind), &e.message)
+        }
         Err(e) => return usage_error(None, &e.message),
     };
     let client = match LlmClient::new(ClientOptions {
@@ -106,6 +136,7 @@ pub async fn run(args: AskArgs) -> i32 {
             max_retries: args.retries,
             ..RetryPolicy::default()
         },
+        max_reply_bytes: args.max_reply_size,
         ..ClientOptions::default()
     }) {
         Ok(c) => c,
@@ -218,7 +249,7 @@ pub async fn run(args: AskArgs) -> i32 {
         }
         Ok(_) => EXIT_OK,
         Err(error) => {
-            eprintln!("error [{}]: {}", error.kind, error.message);
+            eprintln!("error [{}]: {}", error.kind, printable(&error.message));
             if let Some(hint) = hint_for(&error, &endpoint, &args.profile) {
                 eprintln!("hint: {hint}");
             }
@@ -264,10 +295,19 @@ fn profile_flag(profile: &str) -> String {
     }
 }
 
+fn base_url_flag(base_url: &str) -> String {
+    if base_url.trim_end_matches('/') == OPENAI_BASE_URL {
+        String::new()
+    } else {
+        format!(" --base-url {base_url}")
+    }
+}
+
 fn hint_for(error: &ChatError, endpoint: &Endpoint, profile: &str) -> Option<String> {
     match error.kind {
         ErrorKind::Auth if endpoint.api_key().is_none() => Some(format!(
-            "this server wants an API key: store one with `palaver key set --profile {profile}` or set OPENAI_API_KEY."
+            "this server wants an API key: store one for it with `palaver key set --profile {profile} --base-url {}` or set OPENAI_API_KEY.",
+            endpoint.base_url()
         )),
         ErrorKind::Auth => Some(format!(
             "check which key is in use with `palaver key status --profile {profile}`."
@@ -308,6 +348,8 @@ pub(crate) fn new_stream_id() -> String {
 /// Writes events to the terminal: answer text (or NDJSON) on stdout, thinking on stderr.
 struct TerminalSink {
     json: bool,
+    /// stdout is a terminal: the answer is shown without control sequences.
+    stdout_is_terminal: bool,
     show_reasoning: bool,
     ends_with_newline: bool,
     wrote_answer: bool,
@@ -320,6 +362,7 @@ impl TerminalSink {
     fn new(json: bool, show_reasoning: bool, cancel: CancellationToken) -> Self {
         TerminalSink {
             json,
+            stdout_is_terminal: std::io::stdout().is_terminal(),
             show_reasoning,
             ends_with_newline: true,
             wrote_answer: false,
@@ -372,6 +415,12 @@ impl ChatSink for TerminalSink {
         match event {
             ChatEvent::Delta { text } => {
                 self.close_reasoning();
+                let text = if self.stdout_is_terminal {
+                    printable(&text)
+                } else {
+                    // Piped output is the model's text exactly, for the program reading it.
+                    std::borrow::Cow::Borrowed(text.as_str())
+                };
                 if !text.is_empty() {
                     self.wrote_answer = true;
                     self.ends_with_newline = text.ends_with('\n');
@@ -384,7 +433,7 @@ impl ChatSink for TerminalSink {
                     let _ = err.write_all(b"thinking: ");
                     self.reasoning_open = true;
                 }
-                let _ = err.write_all(text.as_bytes());
+                let _ = err.write_all(printable(&text).as_bytes());
                 let _ = err.flush();
             }
             _ => {}

@@ -1,19 +1,25 @@
 //! `palaver key set|clear|status`: the key in the system keyring, from the terminal.
 //!
 //! `set` reads the key from stdin — with no echo when stdin is a terminal — never from an
-//! argument, so it does not end up in shell history or in `ps`.
+//! argument, so it does not end up in shell history or in `ps`. The key is stored for the
+//! origin of `--base-url` and is sent to that server alone.
 
+use super::terminal::printable;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use crate::secrets::{self, ApiKey, KeySource, OsKeyring, SecretError, DEFAULT_PROFILE};
+use crate::llm::{origin_of_base_url, OPENAI_BASE_URL};
+use crate::secrets::{self, ApiKey, KeySource, OsKeyring, SecretError, StoredKey, DEFAULT_PROFILE};
 use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum KeyAction {
-    /// Store a key (read from stdin) in the system keyring
+    /// Store a key (read from stdin) in the system keyring, for one server
     Set {
         #[arg(long, default_value = DEFAULT_PROFILE)]
         profile: String,
+        /// The server the key is for; it is never sent anywhere else
+        #[arg(long, env = "OPENAI_BASE_URL", default_value = OPENAI_BASE_URL)]
+        base_url: String,
     },
     /// Remove the stored key
     Clear {
@@ -43,17 +49,25 @@ fn keyring_failure(e: &SecretError) -> i32 {
 pub async fn run(action: KeyAction) -> i32 {
     let store = Arc::new(OsKeyring);
     match action {
-        KeyAction::Set { profile } => {
+        KeyAction::Set { profile, base_url } => {
+            let Some(origin) = origin_of_base_url(&base_url) else {
+                eprintln!(
+                    "error: “{}” is not a usable base URL (expected e.g. https://api.openai.com/v1)",
+                    printable(&base_url)
+                );
+                return EXIT_USAGE;
+            };
             let key = match read_key(&profile) {
                 Ok(k) => k,
                 Err(code) => return code,
             };
             let last_four = key.last_four();
             let name = profile.clone();
-            match secrets::off_runtime(store, move |s| s.set(&name, &key)).await {
+            let stored = StoredKey::new(key, origin.clone());
+            match secrets::off_runtime(store, move |s| s.set(&name, &stored)).await {
                 Ok(()) => {
                     eprintln!(
-                        "Stored the key for “{profile}” in the system keyring (…{last_four})."
+                        "Stored the key for “{profile}” in the system keyring (…{last_four}). It is sent to {origin} only."
                     );
                     EXIT_OK
                 }
@@ -78,7 +92,8 @@ pub async fn run(action: KeyAction) -> i32 {
             let status = secrets::key_status(store, &profile, secrets::env_key()).await;
             match (status.source, status.last_four) {
                 (Some(KeySource::Keyring), Some(last)) => {
-                    println!("{profile}: key stored in the system keyring (…{last})");
+                    let origin = status.origin.unwrap_or_default();
+                    println!("{profile}: key stored in the system keyring (…{last}), for {origin}");
                 }
                 (Some(KeySource::Environment), Some(last)) => {
                     println!("{profile}: key from the environment, OPENAI_API_KEY (…{last}); none stored");

@@ -4,7 +4,7 @@
 //! - The HTTP status is checked before the body is read as a stream; an error body is read
 //!   (bounded) only to explain the error.
 //! - Every wait is bounded by the idle timeout: for the response headers and between any two
-//!   reads. There is deliberately no total-request timeout: a healthy answer may take minutes.
+//!   reads. Any bytes count, keep-alive comments included: the timeout is about silence. There is deliberately no total-request timeout: a healthy answer may take minutes.
 //! - A request is retried only before anything was shown: connect errors, 408, 409, 429
 //!   (not `insufficient_quota`) and 5xx, honouring `Retry-After` up to a cap. Once the
 //!   status is 200 nothing is ever sent again.
@@ -14,12 +14,18 @@
 //! - A stream is complete when it had a `finish_reason` or `[DONE]`; one that ends without
 //!   either is an interrupted answer and fails with the text so far already delivered.
 //!
-//! Bytes go through [`split_lines`] before `eventsource-stream`: that parser copies its
-//! whole remaining buffer once per line, so feeding it a 64 KiB read at once costs
-//! quadratic time. Handing it one line at a time (zero-copy `Bytes` slices) keeps it linear.
+//! - A reply brings at most [`ClientOptions::max_reply_bytes`] of text and one event at most
+//!   [`ClientOptions::max_event_bytes`]: a server that streams without end fails with
+//!   `too_large`, the text up to the limit delivered first.
+//!
+//! Bytes go through [`Lines`](super::lines::Lines) before `eventsource-stream`: that parser
+//! copies its whole remaining buffer once per line, so feeding it a 64 KiB read at once, or
+//! a line that never ends, costs quadratic time. Handing it one whole line at a time
+//! (zero-copy `Bytes` slices) keeps it linear.
 
 use super::error::{ChatError, ErrorKind};
 use super::http_error::{self, MAX_ERROR_BODY};
+use super::lines::{Activity, BodyError, Lines};
 use super::request::{ChatRequest, Endpoint};
 use super::wire::{parse_payload, ChunkContent, FinishReason, Payload, Usage};
 use bytes::Bytes;
@@ -99,7 +105,17 @@ pub struct ClientOptions {
     pub idle_timeout: Duration,
     pub connect_timeout: Duration,
     pub retry: RetryPolicy,
+    /// The most text (answer and thinking together, in bytes) one reply may bring.
+    pub max_reply_bytes: usize,
+    /// The most one server-sent event (or one line without end) may hold, in bytes.
+    pub max_event_bytes: usize,
 }
+
+/// The default bound on one reply: about a thousand pages of text.
+pub const DEFAULT_MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
+/// One event carries one chunk of JSON; even a server that sends a whole long reply in one
+/// event stays far below this.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -107,6 +123,26 @@ impl Default for ClientOptions {
             idle_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
+            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+        }
+    }
+}
+
+/// What a stream may do before it is cut off.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamLimits {
+    pub idle_timeout: Duration,
+    pub max_reply_bytes: usize,
+    pub max_event_bytes: usize,
+}
+
+impl ClientOptions {
+    pub fn limits(&self) -> StreamLimits {
+        StreamLimits {
+            idle_timeout: self.idle_timeout,
+            max_reply_bytes: self.max_reply_bytes,
+            max_event_bytes: self.max_event_bytes,
         }
     }
 }
@@ -124,6 +160,8 @@ impl LlmClient {
             .user_agent(concat!("palaver/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(options.connect_timeout)
             .tcp_nodelay(true)
+            // Requests carry the key: never to a place the server points at.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| {
                 ChatError::new(
@@ -156,7 +194,7 @@ impl LlmClient {
             self.read_answer(response, sink).await
         }
         .await;
-        result.map_err(|e| e.scrubbed(secret))
+        result.map_err(|e| endpoint.explain(e.scrubbed(secret)))
     }
 
     async fn send_with_retries(
@@ -236,9 +274,10 @@ impl LlmClient {
             return match parse_payload(&text)? {
                 Payload::Done => Ok(FinishReason::Stop),
                 Payload::Chunk(chunk) => {
-                    let finish = deliver(chunk, sink);
+                    let mut budget = ReplyBudget::new(self.options.max_reply_bytes);
+                    let finish = deliver(chunk, sink, &mut budget);
                     sink.flush();
-                    Ok(finish.unwrap_or(FinishReason::Stop))
+                    Ok(finish?.unwrap_or(FinishReason::Stop))
                 }
             };
         }
@@ -248,30 +287,40 @@ impl LlmClient {
                 "The server answered with a web page instead of an event stream — is the base URL an API endpoint (it usually ends in /v1)?",
             ));
         }
-        read_event_stream(response.bytes_stream(), self.options.idle_timeout, sink).await
+        read_event_stream(response.bytes_stream(), self.options.limits(), sink).await
     }
 }
 
 /// Reads the server-sent events of a successful response into `sink`.
 pub async fn read_event_stream<S, E>(
     bytes: S,
-    idle: Duration,
+    limits: StreamLimits,
     sink: &mut dyn StreamSink,
 ) -> Result<FinishReason, ChatError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let mut events = bytes.flat_map(split_lines).eventsource();
+    let idle = limits.idle_timeout;
+    let activity = Activity::default();
+    let mut events = Lines::new(bytes, limits.max_event_bytes, activity.clone()).eventsource();
     let mut finish: Option<FinishReason> = None;
+    let mut budget = ReplyBudget::new(limits.max_reply_bytes);
     loop {
         let mut waited = Duration::ZERO;
         let first = loop {
-            let tick = IDLE_TICK.min(idle - waited);
+            let heard = activity.bytes();
+            let tick = IDLE_TICK.min(idle.saturating_sub(waited));
             match tokio::time::timeout(tick, events.next()).await {
                 Ok(item) => break Some(item),
                 Err(_) => {
-                    waited += tick;
+                    // Bytes that made no event (keep-alive comments, half a line) still
+                    // prove the connection alive.
+                    waited = if activity.bytes() == heard {
+                        waited + tick
+                    } else {
+                        Duration::ZERO
+                    };
                     sink.idle();
                     if waited >= idle {
                         break None;
@@ -319,11 +368,14 @@ where
                             release_connection(events).await;
                             return Ok(finish.unwrap_or(FinishReason::Stop));
                         }
-                        Ok(Payload::Chunk(chunk)) => {
-                            if let Some(reason) = deliver(chunk, sink) {
-                                finish = Some(reason);
+                        Ok(Payload::Chunk(chunk)) => match deliver(chunk, sink, &mut budget) {
+                            Ok(Some(reason)) => finish = Some(reason),
+                            Ok(None) => {}
+                            Err(e) => {
+                                sink.flush();
+                                return Err(e);
                             }
-                        }
+                        },
                         Err(e) => {
                             sink.flush();
                             return Err(e);
@@ -343,7 +395,56 @@ where
     Ok(finish.unwrap_or(FinishReason::Stop))
 }
 
-/// Passes on what one payload carried; returns its finish reason.
+/// How much more text a reply may bring.
+struct ReplyBudget {
+    limit: usize,
+    left: usize,
+}
+
+impl ReplyBudget {
+    fn new(limit: usize) -> Self {
+        ReplyBudget { limit, left: limit }
+    }
+
+    /// All of `text` when it fits; otherwise the part that does, cut at a character boundary,
+    /// as the error: the reply ends there.
+    fn take<'t>(&mut self, text: &'t str) -> Result<&'t str, &'t str> {
+        if text.len() <= self.left {
+            self.left -= text.len();
+            return Ok(text);
+        }
+        let mut end = self.left;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.left = 0;
+        Err(&text[..end])
+    }
+
+    fn exceeded(&self) -> ChatError {
+        ChatError::new(
+            ErrorKind::TooLarge,
+            format!(
+                "The reply passed {} — the most one reply may bring — and was stopped there.",
+                human_bytes(self.limit)
+            ),
+        )
+    }
+}
+
+pub fn human_bytes(n: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if n >= MIB && n % MIB == 0 {
+        format!("{} MiB", n / MIB)
+    } else if n >= MIB {
+        format!("{:.1} MiB", n as f64 / MIB as f64)
+    } else if n >= 1024 {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
 /// Reads what follows `[DONE]` — normally just the chunked-encoding terminator, already on
 /// its way — so that the connection goes back to the pool for the next request instead of
 /// being closed. A server that keeps the body open is cut off after a moment.
@@ -352,50 +453,52 @@ async fn release_connection<T: Stream + Unpin>(mut rest: T) {
     let _ = tokio::time::timeout(Duration::from_millis(100), drain).await;
 }
 
-fn deliver(chunk: ChunkContent<'_>, sink: &mut dyn StreamSink) -> Option<FinishReason> {
+/// Passes on what one payload carried, within the reply's budget; returns its finish reason.
+fn deliver(
+    chunk: ChunkContent<'_>,
+    sink: &mut dyn StreamSink,
+    budget: &mut ReplyBudget,
+) -> Result<Option<FinishReason>, ChatError> {
     if let Some(r) = chunk.reasoning {
-        sink.event(StreamEvent::Reasoning(r.into_owned()));
+        match budget.take(&r) {
+            Ok(r) => sink.event(StreamEvent::Reasoning(r.to_owned())),
+            Err(fits) => {
+                if !fits.is_empty() {
+                    sink.event(StreamEvent::Reasoning(fits.to_owned()));
+                }
+                return Err(budget.exceeded());
+            }
+        }
     }
     if let Some(t) = chunk.text {
-        sink.event(StreamEvent::Delta(t.into_owned()));
+        match budget.take(&t) {
+            Ok(t) => sink.event(StreamEvent::Delta(t.to_owned())),
+            Err(fits) => {
+                if !fits.is_empty() {
+                    sink.event(StreamEvent::Delta(fits.to_owned()));
+                }
+                return Err(budget.exceeded());
+            }
+        }
     }
     if let Some(u) = chunk.usage {
         sink.event(StreamEvent::Usage(u));
     }
-    chunk.finish_reason
+    Ok(chunk.finish_reason)
 }
 
-/// Splits each read into single lines (each ending in `\n`, the last one possibly partial),
-/// without copying. See the module docs for why.
-fn split_lines<E>(
-    chunk: Result<Bytes, E>,
-) -> futures_util::stream::Iter<std::vec::IntoIter<Result<Bytes, E>>> {
-    let pieces = match chunk {
-        Err(e) => vec![Err(e)],
-        Ok(bytes) => line_pieces(bytes).into_iter().map(Ok).collect(),
-    };
-    futures_util::stream::iter(pieces)
-}
-
-fn line_pieces(mut bytes: Bytes) -> Vec<Bytes> {
-    let mut pieces = Vec::with_capacity(bytes.len() / 64 + 1);
-    while let Some(pos) = bytes.iter().position(|&b| b == b'\n') {
-        pieces.push(bytes.split_to(pos + 1));
-    }
-    if !bytes.is_empty() {
-        pieces.push(bytes);
-    }
-    pieces
-}
-
-fn event_stream_error<E: std::fmt::Display>(e: EventStreamError<E>) -> ChatError {
+fn event_stream_error(e: EventStreamError<BodyError>) -> ChatError {
     match e {
-        EventStreamError::Transport(e) => ChatError::new(
-            ErrorKind::Network,
+        EventStreamError::Transport(BodyError::TooLarge(limit)) => ChatError::new(
+            ErrorKind::TooLarge,
             format!(
-                "The connection broke mid-answer: {}",
-                error_chain_text(&e.to_string())
+                "The server sent one event of more than {} without an end, and the reply was stopped there.",
+                human_bytes(limit)
             ),
+        ),
+        EventStreamError::Transport(BodyError::Transport(e)) => ChatError::new(
+            ErrorKind::Network,
+            format!("The connection broke mid-answer: {}", error_chain_text(&e)),
         ),
         EventStreamError::Utf8(e) => ChatError::new(
             ErrorKind::Protocol,
@@ -482,14 +585,5 @@ mod tests {
             Some(Duration::from_millis(50))
         );
         assert_eq!(p.backoff(0, Some(Duration::from_secs(5))), None);
-    }
-
-    #[test]
-    fn lines_are_split_without_losing_bytes() {
-        let input = Bytes::from_static(b"data: a\n\ndata: b\r\n\r\ndata: partial");
-        let pieces = line_pieces(input.clone());
-        assert_eq!(pieces.len(), 5);
-        assert_eq!(&pieces[4][..], b"data: partial");
-        assert_eq!(pieces.concat(), input.to_vec());
     }
 }

@@ -13,6 +13,24 @@ use std::time::{Duration, SystemTime};
 /// The most of an error body we read: enough for any real error message.
 pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
 
+/// Redirects are never followed: the request carries the key, and the place it points to
+/// is not the server the key was saved for. The person decides whether to trust it.
+fn redirect(status: StatusCode, headers: &HeaderMap) -> ChatError {
+    let target = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(excerpt)
+        .unwrap_or_else(|| "somewhere it did not say".to_owned());
+    ChatError::new(
+        ErrorKind::BadRequest,
+        format!(
+            "The server answered with a redirect ({}) to {target}. Palaver does not follow redirects, so the request and its key went no further; if you trust that address, use it as the base URL.",
+            status.as_u16()
+        ),
+    )
+    .with_status(status.as_u16())
+}
+
 /// A classified HTTP failure: the error to show and whether asking again may help.
 pub(crate) struct HttpFailure {
     pub error: ChatError,
@@ -21,6 +39,13 @@ pub(crate) struct HttpFailure {
 }
 
 pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> HttpFailure {
+    if status.is_redirection() {
+        return HttpFailure {
+            error: redirect(status, headers),
+            retryable: false,
+            retry_after: None,
+        };
+    }
     let (detail, code) = describe_body(headers, body);
     let retry_after = retry_after(headers);
     let reason = status.canonical_reason().unwrap_or("");

@@ -9,14 +9,19 @@
 mod client;
 mod error;
 mod http_error;
+mod lines;
 mod models;
 mod request;
 mod wire;
 
 pub use client::{
-    read_event_stream, ClientOptions, LlmClient, RetryPolicy, StreamEvent, StreamSink, IDLE_TICK,
+    human_bytes, read_event_stream, ClientOptions, LlmClient, RetryPolicy, StreamEvent,
+    StreamLimits, StreamSink, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_REPLY_BYTES, IDLE_TICK,
 };
 pub use error::{human_duration, scrub_secrets, ChatError, ErrorKind};
 pub use models::list_models;
-pub use request::{BadBaseUrl, ChatRequest, Endpoint, Message, Role, OPENAI_BASE_URL};
+pub use request::{
+    is_loopback, origin_of, origin_of_base_url, BadBaseUrl, ChatRequest, Endpoint, Message, Role,
+    OPENAI_BASE_URL,
+};
 pub use wire::{parse_payload, ChunkContent, FinishReason, Payload, Usage};

@@ -66,7 +66,7 @@ pub async fn list_models(
         Ok(ids)
     };
     match tokio::time::timeout(timeout, fetch).await {
-        Ok(result) => result.map_err(|e| e.scrubbed(secret)),
+        Ok(result) => result.map_err(|e| endpoint.explain(e.scrubbed(secret))),
         Err(_) => Err(ChatError::timeout(timeout)),
     }
 }

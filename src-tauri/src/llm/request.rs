@@ -5,6 +5,7 @@
 //! accept it; a server that rejects it says so in a 400, which is reported as-is rather
 //! than silently retried without it.
 
+use super::error::{ChatError, ErrorKind};
 use crate::secrets::ApiKey;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -89,6 +90,8 @@ impl ChatRequest {
 pub struct Endpoint {
     base_url: Url,
     api_key: Option<ApiKey>,
+    /// Why a stored key was not attached, told to the user if the server wants one.
+    withheld_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -121,7 +124,32 @@ impl Endpoint {
         Ok(Endpoint {
             base_url: url,
             api_key,
+            withheld_key: None,
         })
+    }
+
+    /// Records that a stored key was kept back from this server, and why.
+    pub fn with_withheld_key(mut self, why: String) -> Self {
+        self.withheld_key = Some(why);
+        self
+    }
+
+    /// `https://host[:port]`: the scheme, host and port a key is bound to.
+    pub fn origin(&self) -> String {
+        origin_of(&self.base_url)
+    }
+
+    /// Plain `http://` to another machine: anyone on the way can read what is sent.
+    pub fn is_cleartext_remote(&self) -> bool {
+        self.base_url.scheme() == "http" && !is_loopback(&self.base_url)
+    }
+
+    /// Adds to an authentication failure that a stored key was kept back, when it was.
+    pub fn explain(&self, mut error: ChatError) -> ChatError {
+        if let (ErrorKind::Auth, Some(why)) = (error.kind, &self.withheld_key) {
+            error.message = format!("{} {why}", error.message);
+        }
+        error
     }
 
     pub fn base_url(&self) -> &Url {
@@ -144,9 +172,69 @@ impl Endpoint {
     }
 }
 
+/// The origin of `url` as `scheme://host[:port]`, the port left out when it is the scheme's
+/// default, so `https://api.openai.com:443/v1` and `https://api.openai.com` are one origin.
+pub fn origin_of(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// The origin of a base URL as typed, or `None` when it is not a usable one.
+pub fn origin_of_base_url(base_url: &str) -> Option<String> {
+    Endpoint::new(base_url, None).ok().map(|e| e.origin())
+}
+
+/// This machine: `localhost` (and names under it), 127.0.0.0/8, `::1`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        let origin = |u: &str| origin_of_base_url(u).unwrap();
+        assert_eq!(
+            origin("https://api.openai.com/v1"),
+            "https://api.openai.com"
+        );
+        assert_eq!(
+            origin("https://API.openai.com:443/other"),
+            "https://api.openai.com"
+        );
+        assert_ne!(
+            origin("http://api.openai.com/v1"),
+            origin("https://api.openai.com/v1")
+        );
+        assert_ne!(
+            origin("http://127.0.0.1:8000/v1"),
+            origin("http://127.0.0.1:8001/v1")
+        );
+        assert_ne!(
+            origin("https://api.openai.com.evil.example/v1"),
+            "https://api.openai.com"
+        );
+    }
+
+    #[test]
+    fn only_this_machine_is_loopback() {
+        let remote = |u: &str| Endpoint::new(u, None).unwrap().is_cleartext_remote();
+        assert!(!remote("http://localhost:11434/v1"));
+        assert!(!remote("http://127.0.0.5:8000/v1"));
+        assert!(!remote("http://[::1]:8000/v1"));
+        assert!(!remote("https://192.168.1.5/v1"));
+        assert!(remote("http://192.168.1.5:8000/v1"));
+        assert!(remote("http://localhost.evil.example/v1"));
+    }
 
     #[test]
     fn joins_paths_with_or_without_trailing_slash() {

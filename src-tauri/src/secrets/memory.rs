@@ -1,12 +1,12 @@
 //! An in-memory `SecretStore` for unit tests. Never used by the app or the CLI.
 
-use super::{ApiKey, SecretError, SecretStore};
+use super::{SecretError, SecretStore, StoredKey};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 #[derive(Default)]
 pub struct MemoryStore {
-    keys: Mutex<HashMap<String, ApiKey>>,
+    keys: Mutex<HashMap<String, StoredKey>>,
     unavailable: Option<String>,
 }
 
@@ -19,7 +19,7 @@ impl MemoryStore {
         }
     }
 
-    fn check(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, ApiKey>>, SecretError> {
+    fn check(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, StoredKey>>, SecretError> {
         if let Some(reason) = &self.unavailable {
             return Err(SecretError::Unavailable(reason.clone()));
         }
@@ -30,11 +30,11 @@ impl MemoryStore {
 }
 
 impl SecretStore for MemoryStore {
-    fn get(&self, profile: &str) -> Result<Option<ApiKey>, SecretError> {
+    fn get(&self, profile: &str) -> Result<Option<StoredKey>, SecretError> {
         Ok(self.check()?.get(profile).cloned())
     }
 
-    fn set(&self, profile: &str, key: &ApiKey) -> Result<(), SecretError> {
+    fn set(&self, profile: &str, key: &StoredKey) -> Result<(), SecretError> {
         self.check()?.insert(profile.to_owned(), key.clone());
         Ok(())
     }

@@ -12,6 +12,11 @@
 //!
 //! A key is an [`ApiKey`]: its `Debug` is redacted, it is wiped from memory on drop, and the
 //! only way to read it is [`ApiKey::expose`], called where the HTTP header is built.
+//!
+//! A stored key belongs to the origin (scheme, host, port) of the server it was saved for: a
+//! [`StoredKey`] carries it, and the engine attaches the key to requests for that origin
+//! only (see `chat::endpoint_for`). A key stored before origins were recorded belongs to
+//! OpenAI, the one server such a key was set up for by default.
 
 mod memory;
 mod os;
@@ -26,6 +31,8 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 pub const SERVICE: &str = "palaver";
+/// The origin of a key stored without one.
+pub const LEGACY_KEY_ORIGIN: &str = "https://api.openai.com";
 pub const DEFAULT_PROFILE: &str = "openai";
 pub const ENV_KEY: &str = "OPENAI_API_KEY";
 
@@ -73,6 +80,22 @@ impl fmt::Debug for ApiKey {
     }
 }
 
+/// A key and the origin of the one server it may be sent to, as `https://host[:port]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub key: ApiKey,
+    pub origin: String,
+}
+
+impl StoredKey {
+    pub fn new(key: ApiKey, origin: impl Into<String>) -> Self {
+        StoredKey {
+            key,
+            origin: origin.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
     #[error("The system keyring is not available: {0}")]
@@ -85,8 +108,8 @@ pub enum SecretError {
 
 /// Where keys are kept. The OS keyring in the app and CLI; [`MemoryStore`] in unit tests.
 pub trait SecretStore: Send + Sync + 'static {
-    fn get(&self, profile: &str) -> Result<Option<ApiKey>, SecretError>;
-    fn set(&self, profile: &str, key: &ApiKey) -> Result<(), SecretError>;
+    fn get(&self, profile: &str) -> Result<Option<StoredKey>, SecretError>;
+    fn set(&self, profile: &str, key: &StoredKey) -> Result<(), SecretError>;
     /// Returns whether there was a key to delete.
     fn delete(&self, profile: &str) -> Result<bool, SecretError>;
 }
@@ -118,6 +141,9 @@ pub enum KeySource {
 pub struct ResolvedKey {
     pub key: ApiKey,
     pub source: KeySource,
+    /// Where a stored key may go; none for the environment's, which goes where the user
+    /// sends it.
+    pub origin: Option<String>,
 }
 
 /// What a front end may know about a profile's key: never the key itself.
@@ -129,6 +155,9 @@ pub struct KeyStatus {
     pub source: Option<KeySource>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_four: Option<String>,
+    /// The server a stored key is sent to (`https://host[:port]`), and nowhere else.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     /// Set when the keyring could not be read; the environment may still give a key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keyring_error: Option<String>,
@@ -150,13 +179,15 @@ pub async fn resolve_key(
 ) -> Result<Option<ResolvedKey>, SecretError> {
     let profile_owned = profile.to_owned();
     match off_runtime(store, move |s| s.get(&profile_owned)).await {
-        Ok(Some(key)) => Ok(Some(ResolvedKey {
-            key,
+        Ok(Some(stored)) => Ok(Some(ResolvedKey {
+            key: stored.key,
             source: KeySource::Keyring,
+            origin: Some(stored.origin),
         })),
         Ok(None) => Ok(env.map(|key| ResolvedKey {
             key,
             source: KeySource::Environment,
+            origin: None,
         })),
         Err(e) => match env {
             Some(key) => {
@@ -164,6 +195,7 @@ pub async fn resolve_key(
                 Ok(Some(ResolvedKey {
                     key,
                     source: KeySource::Environment,
+                    origin: None,
                 }))
             }
             None => Err(e),
@@ -181,18 +213,21 @@ pub async fn key_status(
             present: true,
             source: Some(resolved.source),
             last_four: Some(resolved.key.last_four()),
+            origin: resolved.origin,
             keyring_error: None,
         },
         Ok(None) => KeyStatus {
             present: false,
             source: None,
             last_four: None,
+            origin: None,
             keyring_error: None,
         },
         Err(e) => KeyStatus {
             present: false,
             source: None,
             last_four: None,
+            origin: None,
             keyring_error: Some(e.to_string()),
         },
     }
@@ -226,7 +261,10 @@ mod tests {
             .unwrap();
         assert_eq!(r.source, KeySource::Environment);
         store
-            .set("openai", &ApiKey::parse("ring-key-1111").unwrap())
+            .set(
+                "openai",
+                &StoredKey::new(ApiKey::parse("ring-key-1111").unwrap(), LEGACY_KEY_ORIGIN),
+            )
             .unwrap();
         let r = resolve_key(store.clone(), "openai", env)
             .await

@@ -1,6 +1,38 @@
 //! The OS keyring through the `keyring` crate: service `palaver`, account = profile name.
+//!
+//! The secret is a small JSON record, `{"origin":"https://host","key":"…"}`, so the origin a
+//! key belongs to is kept with it, under the keyring's protection, where no settings file
+//! can change it. A secret that is a bare key was stored before origins were recorded and
+//! belongs to [`LEGACY_KEY_ORIGIN`].
 
-use super::{ApiKey, SecretError, SecretStore, SERVICE};
+use super::{ApiKey, SecretError, SecretStore, StoredKey, LEGACY_KEY_ORIGIN, SERVICE};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+#[derive(Serialize, Deserialize)]
+struct Record<'a> {
+    origin: &'a str,
+    key: &'a str,
+}
+
+fn encode(stored: &StoredKey) -> Result<Zeroizing<String>, SecretError> {
+    serde_json::to_string(&Record {
+        origin: &stored.origin,
+        key: stored.key.expose(),
+    })
+    .map(Zeroizing::new)
+    .map_err(|e| SecretError::Unavailable(format!("could not encode the key record: {e}")))
+}
+
+fn decode(secret: &str) -> Result<StoredKey, SecretError> {
+    if !secret.trim_start().starts_with('{') {
+        return Ok(StoredKey::new(ApiKey::parse(secret)?, LEGACY_KEY_ORIGIN));
+    }
+    let record: Record<'_> = serde_json::from_str(secret).map_err(|_| {
+        SecretError::InvalidKey("the keyring entry is not a Palaver key record".to_owned())
+    })?;
+    Ok(StoredKey::new(ApiKey::parse(record.key)?, record.origin))
+}
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsKeyring;
@@ -28,17 +60,17 @@ fn unavailable(e: keyring::Error) -> SecretError {
 }
 
 impl SecretStore for OsKeyring {
-    fn get(&self, profile: &str) -> Result<Option<ApiKey>, SecretError> {
+    fn get(&self, profile: &str) -> Result<Option<StoredKey>, SecretError> {
         match Self::entry(profile)?.get_password() {
-            Ok(secret) => ApiKey::parse(&secret).map(Some),
+            Ok(secret) => decode(&Zeroizing::new(secret)).map(Some),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(unavailable(e)),
         }
     }
 
-    fn set(&self, profile: &str, key: &ApiKey) -> Result<(), SecretError> {
+    fn set(&self, profile: &str, key: &StoredKey) -> Result<(), SecretError> {
         Self::entry(profile)?
-            .set_password(key.expose())
+            .set_password(&encode(key)?)
             .map_err(unavailable)
     }
 
@@ -48,5 +80,23 @@ impl SecretStore for OsKeyring {
             Err(keyring::Error::NoEntry) => Ok(false),
             Err(e) => Err(unavailable(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_keeps_its_origin_and_a_bare_key_belongs_to_openai() {
+        let stored = StoredKey::new(
+            ApiKey::parse("sk-local-0000").unwrap(),
+            "http://127.0.0.1:8080",
+        );
+        assert_eq!(decode(&encode(&stored).unwrap()).unwrap(), stored);
+        let legacy = decode("sk-old-1234").unwrap();
+        assert_eq!(legacy.origin, LEGACY_KEY_ORIGIN);
+        assert_eq!(legacy.key.expose(), "sk-old-1234");
+        assert!(decode("{not json").is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! `send_message` and `cancel_stream`: one Tauri Channel per request, cancellable by id.
 //! The question is stored before anything is sent; the reply is saved while it streams.
 
-use crate::app::commands::history::{emit_changed, SAVE_FAILED};
+use crate::app::commands::history::{emit_changed, with_history, SAVE_FAILED};
 use crate::app::error::CommandError;
 use crate::app::state::{Core, SettingsState, StreamRegistry};
 use crate::chat::{endpoint_for, run_turn, ChatEvent, ChatSink};
@@ -65,7 +65,13 @@ pub async fn send_message<R: Runtime>(
     }
     let settings = settings.get();
     let (base_url, _) = settings.effective_base_url();
-    let endpoint = endpoint_for(core.secrets.clone(), &settings.profile.id, &base_url).await?;
+    let endpoint = endpoint_for(
+        core.secrets.clone(),
+        &settings.profile.id,
+        &base_url,
+        settings.key_policy(),
+    )
+    .await?;
     let kind = match mode {
         SendMode::Ask => TurnKind::Ask { text },
         SendMode::Regenerate { message_id } => TurnKind::Regenerate {
@@ -76,17 +82,15 @@ pub async fn send_message<R: Runtime>(
             text,
         },
     };
-    let turn = core
-        .history
-        .begin_turn(&TurnRequest {
-            conversation_id,
-            kind,
-            model: settings.profile.model.clone(),
-            system_prompt: settings.system_prompt.clone(),
-            profile: settings.profile.id.clone(),
-            source: source.unwrap_or(Source::App),
-        })
-        .map_err(CommandError::from)?;
+    let request = TurnRequest {
+        conversation_id,
+        kind,
+        model: settings.profile.model.clone(),
+        system_prompt: settings.system_prompt.clone(),
+        profile: settings.profile.id.clone(),
+        source: source.unwrap_or(Source::App),
+    };
+    let turn = with_history(&core, move |h| Ok(h.begin_turn(&request)?)).await?;
     emit_changed(&app, vec![turn.conversation_id.clone()]);
 
     let ack = SendAck {
@@ -138,16 +142,7 @@ pub async fn send_message<R: Runtime>(
 /// daemon answers, so it runs on a thread of its own — never on the async runtime, whose
 /// few workers every command needs.
 fn notify_reply(text: &str) {
-    let mut preview: String = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(120)
-        .collect();
-    if text.chars().count() > 120 {
-        preview.push('…');
-    }
+    let preview = notification_preview(text);
     let spawned = std::thread::Builder::new()
         .name("notification".into())
         .spawn(move || {
@@ -165,9 +160,58 @@ fn notify_reply(text: &str) {
     }
 }
 
+/// The start of a reply as plain text for a notification body. Notification servers on
+/// Linux read a subset of HTML in bodies (`<a href>`, `<img src>` among it), and the text
+/// is the model's: markup characters are escaped so it shows as written and loads nothing.
+/// Control characters go, like every other whitespace run, to single spaces.
+pub(crate) fn notification_preview(text: &str) -> String {
+    const MAX_CHARS: usize = 120;
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let flat = words.join(" ");
+    let mut preview = String::with_capacity(flat.len().min(MAX_CHARS * 4) + 8);
+    for c in flat.chars().take(MAX_CHARS) {
+        match c {
+            '&' => preview.push_str("&amp;"),
+            '<' => preview.push_str("&lt;"),
+            '>' => preview.push_str("&gt;"),
+            '"' => preview.push_str("&quot;"),
+            '\'' => preview.push_str("&#39;"),
+            c => preview.push(c),
+        }
+    }
+    if flat.chars().count() > MAX_CHARS {
+        preview.push('…');
+    }
+    preview
+}
+
 /// Stops a stream: the request is dropped (closing the connection) and the reply ends
 /// `finished: cancelled` with its text. Returns false when it had already ended.
 #[tauri::command]
 pub fn cancel_stream(streams: State<'_, Arc<StreamRegistry>>, stream_id: String) -> bool {
     streams.cancel(&stream_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::notification_preview;
+
+    #[test]
+    fn notification_bodies_carry_no_markup_and_no_controls() {
+        let reply =
+            "Done <a href=\"https://evil.example\">click</a>\n<img src=x> & \u{1b}]52;c;x\u{7}";
+        let preview = notification_preview(reply);
+        assert!(
+            !preview.contains('<') && !preview.contains('>'),
+            "{preview}"
+        );
+        assert!(preview
+            .starts_with("Done &lt;a href=&quot;https://evil.example&quot;&gt;click&lt;/a&gt;"));
+        assert!(!preview.chars().any(char::is_control), "{preview:?}");
+        let long = "word ".repeat(100);
+        assert!(notification_preview(&long).ends_with('…'));
+    }
 }

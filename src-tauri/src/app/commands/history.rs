@@ -1,9 +1,13 @@
 //! The history: list, open, versions, rename, pin, delete, search, export and import.
 //! Every change is announced to all windows as one `history://changed` event.
+//!
+//! Every command here is async and does its database and file work on the blocking pool
+//! ([`with_history`]): a synchronous command would run on the main thread, where a slow
+//! disk, a large import or another process holding the write lock would freeze the window.
 
 use crate::app::error::CommandError;
 use crate::app::state::Core;
-use crate::history::{ConversationSummary, ConversationView, ImportReport, SearchHit};
+use crate::history::{ConversationSummary, ConversationView, HistoryDb, ImportReport, SearchHit};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,75 +33,91 @@ pub fn emit_changed<R: Runtime>(app: &AppHandle<R>, conversation_ids: Vec<String
     crate::app::refresh_tray(app);
 }
 
+/// Runs `work` against the history on the blocking pool.
+pub async fn with_history<T, F>(core: &Arc<Core>, work: F) -> Result<T, CommandError>
+where
+    T: Send + 'static,
+    F: FnOnce(&HistoryDb) -> Result<T, CommandError> + Send + 'static,
+{
+    let history = Arc::clone(&core.history);
+    tauri::async_runtime::spawn_blocking(move || work(&history))
+        .await
+        .map_err(|e| CommandError::new("storage", format!("The history task failed: {e}")))?
+}
+
 #[tauri::command]
-pub fn list_conversations(
+pub async fn list_conversations(
     core: State<'_, Arc<Core>>,
     offset: Option<usize>,
     limit: Option<usize>,
 ) -> Result<Vec<ConversationSummary>, CommandError> {
-    Ok(core
-        .history
-        .list_conversations(limit.unwrap_or(200).min(1000), offset.unwrap_or(0))?)
+    with_history(&core, move |h| {
+        Ok(h.list_conversations(limit.unwrap_or(200).min(1000), offset.unwrap_or(0))?)
+    })
+    .await
 }
 
 #[tauri::command]
-pub fn get_conversation(
+pub async fn get_conversation(
     core: State<'_, Arc<Core>>,
     id: String,
 ) -> Result<ConversationView, CommandError> {
-    Ok(core.history.conversation(&id)?)
+    with_history(&core, move |h| Ok(h.conversation(&id)?)).await
 }
 
 /// Shows another version of a message (the "2 / 3" arrows).
 #[tauri::command]
-pub fn show_version(
+pub async fn show_version(
     core: State<'_, Arc<Core>>,
     message_id: String,
 ) -> Result<ConversationView, CommandError> {
-    Ok(core.history.show_version(&message_id)?)
+    with_history(&core, move |h| Ok(h.show_version(&message_id)?)).await
 }
 
 #[tauri::command]
-pub fn rename_conversation<R: Runtime>(
+pub async fn rename_conversation<R: Runtime>(
     app: AppHandle<R>,
     core: State<'_, Arc<Core>>,
     id: String,
     title: String,
 ) -> Result<(), CommandError> {
-    core.history.rename(&id, &title)?;
-    emit_changed(&app, vec![id]);
+    let changed = id.clone();
+    with_history(&core, move |h| Ok(h.rename(&id, &title)?)).await?;
+    emit_changed(&app, vec![changed]);
     Ok(())
 }
 
 #[tauri::command]
-pub fn set_pinned<R: Runtime>(
+pub async fn set_pinned<R: Runtime>(
     app: AppHandle<R>,
     core: State<'_, Arc<Core>>,
     id: String,
     pinned: bool,
 ) -> Result<(), CommandError> {
-    core.history.set_pinned(&id, pinned)?;
-    emit_changed(&app, vec![id]);
+    let changed = id.clone();
+    with_history(&core, move |h| Ok(h.set_pinned(&id, pinned)?)).await?;
+    emit_changed(&app, vec![changed]);
     Ok(())
 }
 
 #[tauri::command]
-pub fn delete_conversation<R: Runtime>(
+pub async fn delete_conversation<R: Runtime>(
     app: AppHandle<R>,
     core: State<'_, Arc<Core>>,
     id: String,
 ) -> Result<(), CommandError> {
-    core.history.delete(&id)?;
-    emit_changed(&app, vec![id]);
+    let changed = id.clone();
+    with_history(&core, move |h| Ok(h.delete(&id)?)).await?;
+    emit_changed(&app, vec![changed]);
     Ok(())
 }
 
 #[tauri::command]
-pub fn search_history(
+pub async fn search_history(
     core: State<'_, Arc<Core>>,
     query: String,
 ) -> Result<Vec<SearchHit>, CommandError> {
-    Ok(core.history.search(&query, 50)?)
+    with_history(&core, move |h| Ok(h.search(&query, 50)?)).await
 }
 
 fn file_name_for(title: &str, extension: &str) -> String {
@@ -151,39 +171,44 @@ pub async fn export_conversation<R: Runtime>(
     id: Option<String>,
     format: String,
 ) -> Result<Option<String>, CommandError> {
-    let (contents, suggested, extension) = match (format.as_str(), &id) {
-        ("markdown", Some(id)) => {
-            let title = core.history.conversation(id)?.conversation.title;
-            (
-                core.history.export_markdown(id)?,
-                file_name_for(&title, "md"),
-                "md",
-            )
-        }
-        ("json", Some(id)) => {
-            let title = core.history.conversation(id)?.conversation.title;
-            let file = core.history.export(Some(std::slice::from_ref(id)))?;
-            let json = serde_json::to_string_pretty(&file)
-                .map_err(|e| CommandError::new("storage", e.to_string()))?;
-            (json, file_name_for(&title, "json"), "json")
-        }
-        ("json", None) => {
-            let file = core.history.export(None)?;
-            let json = serde_json::to_string_pretty(&file)
-                .map_err(|e| CommandError::new("storage", e.to_string()))?;
-            (json, "Palaver history.json".to_owned(), "json")
-        }
-        _ => {
-            return Err(CommandError::new(
-                "bad_request",
-                "Export as \"markdown\" (one conversation) or \"json\".",
-            ))
-        }
-    };
+    let (contents, suggested, extension) = with_history(&core, move |h| {
+        Ok(match (format.as_str(), &id) {
+            ("markdown", Some(id)) => {
+                let title = h.conversation(id)?.conversation.title;
+                (h.export_markdown(id)?, file_name_for(&title, "md"), "md")
+            }
+            ("json", Some(id)) => {
+                let title = h.conversation(id)?.conversation.title;
+                let file = h.export(Some(std::slice::from_ref(id)))?;
+                let json = serde_json::to_string_pretty(&file)
+                    .map_err(|e| CommandError::new("storage", e.to_string()))?;
+                (json, file_name_for(&title, "json"), "json")
+            }
+            ("json", None) => {
+                let file = h.export(None)?;
+                let json = serde_json::to_string_pretty(&file)
+                    .map_err(|e| CommandError::new("storage", e.to_string()))?;
+                (json, "Palaver history.json".to_owned(), "json")
+            }
+            _ => {
+                return Err(CommandError::new(
+                    "bad_request",
+                    "Export as \"markdown\" (one conversation) or \"json\".",
+                ))
+            }
+        })
+    })
+    .await?;
     let Some(path) = pick_save_path(&app, suggested, extension).await else {
         return Ok(None);
     };
-    std::fs::write(&path, contents).map_err(|e| {
+    let written = path.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        crate::files::write_atomic(&written, contents.as_bytes())
+    })
+    .await
+    .map_err(|e| CommandError::new("storage", e.to_string()))?
+    .map_err(|e| {
         CommandError::new(
             "storage",
             format!("Could not write {}: {e}", path.display()),

@@ -1,8 +1,11 @@
 //! The API key, write-only from the webview: set, clear, and a status that never includes it.
+//!
+//! A key is stored for one server: the base URL the form names, else the one in effect.
 
 use crate::app::error::CommandError;
-use crate::app::state::Core;
-use crate::secrets::{self, ApiKey, KeyStatus, DEFAULT_PROFILE};
+use crate::app::state::{Core, SettingsState};
+use crate::llm::origin_of_base_url;
+use crate::secrets::{self, ApiKey, KeyStatus, StoredKey, DEFAULT_PROFILE};
 use std::sync::Arc;
 use tauri::State;
 
@@ -19,13 +22,27 @@ async fn status(core: &Core, profile: &str) -> KeyStatus {
 #[tauri::command]
 pub async fn set_api_key(
     core: State<'_, Arc<Core>>,
+    settings: State<'_, SettingsState>,
     profile: Option<String>,
     key: String,
+    base_url: Option<String>,
 ) -> Result<KeyStatus, CommandError> {
     let profile = profile_or_default(profile);
     let key = ApiKey::parse(&zeroize::Zeroizing::new(key))?;
+    let base_url = base_url
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| settings.get().effective_base_url().0);
+    let origin = origin_of_base_url(&base_url).ok_or_else(|| {
+        CommandError::new(
+            "bad_request",
+            format!(
+                "“{base_url}” is not a usable base URL, so the key has no server to belong to."
+            ),
+        )
+    })?;
     let name = profile.clone();
-    secrets::off_runtime(core.secrets.clone(), move |s| s.set(&name, &key)).await?;
+    let stored = StoredKey::new(key, origin);
+    secrets::off_runtime(core.secrets.clone(), move |s| s.set(&name, &stored)).await?;
     Ok(status(&core, &profile).await)
 }
 

@@ -3,7 +3,8 @@
 use crate::app::error::CommandError;
 use crate::app::settings::Settings;
 use crate::app::state::{Core, SettingsState};
-use crate::chat::endpoint_for;
+use crate::chat::{endpoint_for, KeyPolicy};
+use crate::llm::origin_of_base_url;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,17 +38,18 @@ fn view(state: &SettingsState, notice: Option<String>) -> SettingsView {
 }
 
 #[tauri::command]
-pub fn get_settings(state: State<'_, SettingsState>) -> SettingsView {
+pub async fn get_settings(state: State<'_, SettingsState>) -> Result<SettingsView, CommandError> {
     let notice = state
         .notice
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .take();
-    view(&state, notice)
+    Ok(view(&state, notice))
 }
 
+/// Async, so it runs off the main thread: it writes (and flushes) the settings file.
 #[tauri::command]
-pub fn save_settings<R: Runtime>(
+pub async fn save_settings<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, SettingsState>,
     settings: Settings,
@@ -85,7 +87,9 @@ pub fn save_settings<R: Runtime>(
     Ok(view)
 }
 
-/// The models the server offers. `base_url` lets the settings form ask before saving.
+/// The models the server offers. `base_url` lets the settings form ask before saving; the
+/// stored key goes with the request only if it belongs to that server, and the cleartext
+/// allowance saved for the profile's server counts only for that same server.
 #[tauri::command]
 pub async fn list_models(
     core: State<'_, Arc<Core>>,
@@ -93,9 +97,20 @@ pub async fn list_models(
     base_url: Option<String>,
 ) -> Result<Vec<String>, CommandError> {
     let settings = state.get();
+    let saved = settings.effective_base_url().0;
     let base_url = base_url
         .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| settings.effective_base_url().0);
-    let endpoint = endpoint_for(core.secrets.clone(), &settings.profile.id, &base_url).await?;
+        .unwrap_or_else(|| saved.clone());
+    let same_server = origin_of_base_url(&base_url) == origin_of_base_url(&saved);
+    let policy = KeyPolicy {
+        allow_cleartext: same_server && settings.profile.allow_cleartext_key,
+    };
+    let endpoint = endpoint_for(
+        core.secrets.clone(),
+        &settings.profile.id,
+        &base_url,
+        policy,
+    )
+    .await?;
     Ok(crate::llm::list_models(core.client.http(), &endpoint, Duration::from_secs(10)).await?)
 }
