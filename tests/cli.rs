@@ -450,7 +450,7 @@ async fn escape_sequences_from_a_server_never_reach_the_terminal() {
     let hostile = "Done\u{1b}]52;c;cm0gLXJmIH4=\u{7} \u{1b}]8;;https://evil.example\u{1b}\\here\u{1b}]8;;\u{1b}\\";
     server.push(Reply::error(
         400,
-        &format!("bad \u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7}request"),
+        "bad \u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7}request",
         "invalid_request_error",
         None,
     ));
