@@ -39,7 +39,8 @@ import { listen } from '@tauri-apps/api/event';
  *   another machine. Saving settings spreads the stored profile, so the flag is kept.
  * @typedef {{ profile: Profile, systemPrompt: string, temperature: number | null, theme: 'system'|'light'|'dark', onboarded: boolean, quickAskShortcut: string, closeToTray: boolean, startAtLogin: boolean, notifyWhenDone: boolean, checkForUpdates: boolean }} Settings
  * @typedef {{ settings: Settings, effectiveBaseUrl: string, baseUrlFromEnv: boolean, notice?: string, dataDir: string }} SettingsView
- * @typedef {{ present: boolean, source?: 'keyring'|'environment', lastFour?: string, keyringError?: string }} KeyStatus
+ * @typedef {{ present: boolean, source?: 'keyring'|'environment', lastFour?: string, origin?: string, keyringError?: string }} KeyStatus
+ *   `origin`: the one server (`scheme://host[:port]`) a stored key is sent to.
  * @typedef {{ status: 'notConfigured' } | { status: 'upToDate', current: string } | { status: 'available', version: string, notes: string }
  *   | { status: 'failed', message: string }} UpdateStatus
  */
@@ -106,8 +107,12 @@ export const saveSettings = (settings) => invoke('save_settings', { settings });
 /** @param {string} [baseUrl] @returns {Promise<string[]>} */
 export const listModels = (baseUrl) => invoke('list_models', { baseUrl: baseUrl || null });
 
-/** @param {string} key @param {string} [profile] @returns {Promise<KeyStatus>} */
-export const setApiKey = (key, profile) => invoke('set_api_key', { key, profile: profile ?? null });
+/**
+ * Stores a key for one server: `baseUrl`'s origin, else the base URL in effect. The key is
+ * sent to that server alone.
+ * @param {string} key @param {string} [profile] @param {string} [baseUrl] @returns {Promise<KeyStatus>}
+ */
+export const setApiKey = (key, profile, baseUrl) => invoke('set_api_key', { key, profile: profile ?? null, baseUrl: baseUrl || null });
 
 /** @param {string} [profile] @returns {Promise<KeyStatus>} */
 export const clearApiKey = (profile) => invoke('clear_api_key', { profile: profile ?? null });

@@ -821,6 +821,8 @@ const form = {
   loadModels: $('#s-load-models'),
   modelStatus: $('#s-model-status'),
   keyStatus: $('#s-key-status'),
+  cleartext: $('#s-cleartext'),
+  allowCleartext: /** @type {HTMLInputElement} */ ($('#s-allow-cleartext')),
   key: /** @type {HTMLInputElement} */ ($('#s-key')),
   saveKey: $('#s-save-key'),
   clearKey: /** @type {HTMLButtonElement} */ ($('#s-clear-key')),
@@ -838,9 +840,38 @@ const form = {
   cancel: $('#s-cancel'),
 };
 
+/** The server the form points at: its base URL, else the one in effect. */
+function formBaseUrl() {
+  return form.baseUrl.value.trim() || state.view?.effectiveBaseUrl || '';
+}
+
+/** @param {string} url @returns {URL | null} */
+function parseUrl(url) {
+  try { return new URL(url); } catch { return null; }
+}
+
+/** Plain http to another machine: a key sent there travels in cleartext. */
+function isCleartextRemote(/** @type {string} */ url) {
+  const u = parseUrl(url);
+  if (!u || u.protocol !== 'http:') return false;
+  const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const loopback = host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return !loopback;
+}
+
+function showCleartextChoice() {
+  form.cleartext.hidden = !isCleartextRemote(formBaseUrl());
+}
+
 /** @param {ipc.KeyStatus} status */
 function describeKey(status) {
-  if (status.present && status.source === 'keyring') return `Stored in the system keyring (…${status.lastFour}).`;
+  if (status.present && status.source === 'keyring') {
+    const target = parseUrl(formBaseUrl())?.origin;
+    const elsewhere = status.origin && target && target !== status.origin
+      ? ` It is not sent to ${target}: save a key for that server to use it there.`
+      : '';
+    return `Stored in the system keyring (…${status.lastFour}), for ${status.origin}.${elsewhere}`;
+  }
   if (status.present) return `From the environment, OPENAI_API_KEY (…${status.lastFour}). Saving a key here stores it in the system keyring instead.`;
   if (status.keyringError) return `The system keyring is not available: ${status.keyringError}`;
   return 'No key stored. Local servers usually need none.';
@@ -858,6 +889,7 @@ async function openSettings() {
   const s = view.settings;
   form.name.value = s.profile.name;
   form.baseUrl.value = s.profile.baseUrl;
+  form.allowCleartext.checked = s.profile.allowCleartextKey ?? false;
   form.baseUrl.placeholder = view.baseUrlFromEnv ? `${view.effectiveBaseUrl} (from OPENAI_BASE_URL)` : view.effectiveBaseUrl;
   form.model.value = s.profile.model;
   form.system.value = s.systemPrompt;
@@ -871,9 +903,15 @@ async function openSettings() {
   form.error.textContent = '';
   form.key.value = '';
   form.dataDir.textContent = `Data and settings live in ${view.dataDir}`;
+  showCleartextChoice();
   ui.settings.showModal();
   await refreshKey().catch((e) => { form.keyStatus.textContent = e.message ?? String(e); });
 }
+
+form.baseUrl.addEventListener('input', () => {
+  showCleartextChoice();
+  if (state.key) form.keyStatus.textContent = describeKey(state.key);
+});
 
 form.loadModels.addEventListener('click', async () => {
   form.modelStatus.textContent = 'Asking the server…';
@@ -890,7 +928,7 @@ form.saveKey.addEventListener('click', async () => {
   const key = form.key.value;
   if (!key.trim()) { form.keyStatus.textContent = 'Paste a key first.'; return; }
   try {
-    state.key = await ipc.setApiKey(key, state.view?.settings.profile.id);
+    state.key = await ipc.setApiKey(key, state.view?.settings.profile.id, formBaseUrl());
     form.key.value = '';
     form.keyStatus.textContent = describeKey(state.key);
     form.clearKey.disabled = false;
@@ -921,7 +959,7 @@ form.save.addEventListener('click', async () => {
   /** @type {ipc.Settings} */
   const settings = {
     ...state.view.settings,
-    profile: { ...state.view.settings.profile, name: form.name.value.trim() || 'Default', baseUrl: form.baseUrl.value.trim(), model: form.model.value.trim() },
+    profile: { ...state.view.settings.profile, name: form.name.value.trim() || 'Default', baseUrl: form.baseUrl.value.trim(), model: form.model.value.trim(), allowCleartextKey: form.allowCleartext.checked },
     systemPrompt: form.system.value,
     temperature: t === '' ? null : Number(t),
     theme: /** @type {any} */ (form.theme.value),
