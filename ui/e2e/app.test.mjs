@@ -160,6 +160,37 @@ test('a narrow window and the dark theme', async () => {
   assert.ok(!JSON.stringify(settings).includes(KEY));
 });
 
+test('settings: the key goes only to the server it was saved for, and never in cleartext to another machine unasked', async () => {
+  await (await app.find('#open-settings')).click();
+  await app.waitFor(async () => /Stored in the system keyring/.test(await (await app.find('#s-key-status')).text()), { what: 'the key status in settings' });
+  const origin = new URL(stack.base).origin;
+  assert.match(await (await app.find('#s-key-status')).text(), new RegExp(`for ${origin.replace(/[.]/g, '\\.')}`));
+  assert.equal(await (await app.find('#s-cleartext')).displayed(), false, 'no cleartext choice for this machine');
+
+  /** @param {string} url */
+  const typeBaseUrl = (url) => app.exec(`const i = document.querySelector('#s-base-url'); i.value = ${JSON.stringify(url)}; i.dispatchEvent(new Event('input'));`);
+  // The same server by another name is another origin: "Load models" goes there without the key.
+  const alias = stack.base.replace('127.0.0.1', 'localhost');
+  await typeBaseUrl(alias);
+  assert.match(await (await app.find('#s-key-status')).text(), /It is not sent to http:\/\/localhost:/);
+  const before = (await stats()).requests;
+  await (await app.find('#s-load-models')).click();
+  await app.waitFor(async () => /was not sent/.test(await (await app.find('#s-model-status')).text()), { what: 'the model list refused without the key' });
+  const seen = await stats();
+  assert.equal(seen.requests, before + 1);
+  assert.equal(seen.lastRequest.path, '/v1/models');
+  assert.equal(seen.lastRequest.authorization, false, 'the key went to a server it was not saved for');
+
+  // Plain http to another machine: the choice to send the key anyway appears, off.
+  await typeBaseUrl('http://192.168.1.5:8000/v1');
+  await app.waitFor(async () => (await app.find('#s-cleartext')).displayed(), { what: 'the cleartext choice' });
+  assert.equal(await app.exec(`return document.querySelector('#s-allow-cleartext').checked`), false);
+  await shot('settings-cleartext');
+  await typeBaseUrl('');
+  assert.equal(await (await app.find('#s-cleartext')).displayed(), false);
+  await (await app.find('#s-cancel')).click();
+});
+
 test('Check for updates in a build without the release key says where its updates come from', async () => {
   await (await app.find('#open-settings')).click();
   await app.waitFor(async () => (await app.find('#s-check-now')).displayed(), { what: 'the settings dialog' });

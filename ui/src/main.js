@@ -910,6 +910,7 @@ async function openSettings() {
 
 form.baseUrl.addEventListener('input', () => {
   showCleartextChoice();
+  form.modelStatus.textContent = '';
   if (state.key) form.keyStatus.textContent = describeKey(state.key);
 });
 
