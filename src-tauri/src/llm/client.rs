@@ -460,31 +460,37 @@ fn deliver(
     budget: &mut ReplyBudget,
 ) -> Result<Option<FinishReason>, ChatError> {
     if let Some(r) = chunk.reasoning {
-        match budget.take(&r) {
-            Ok(r) => sink.event(StreamEvent::Reasoning(r.to_owned())),
-            Err(fits) => {
-                if !fits.is_empty() {
-                    sink.event(StreamEvent::Reasoning(fits.to_owned()));
-                }
-                return Err(budget.exceeded());
-            }
-        }
+        within_budget(&r, budget, sink, StreamEvent::Reasoning)?;
     }
     if let Some(t) = chunk.text {
-        match budget.take(&t) {
-            Ok(t) => sink.event(StreamEvent::Delta(t.to_owned())),
-            Err(fits) => {
-                if !fits.is_empty() {
-                    sink.event(StreamEvent::Delta(fits.to_owned()));
-                }
-                return Err(budget.exceeded());
-            }
-        }
+        within_budget(&t, budget, sink, StreamEvent::Delta)?;
     }
     if let Some(u) = chunk.usage {
         sink.event(StreamEvent::Usage(u));
     }
     Ok(chunk.finish_reason)
+}
+
+/// Sends `text` as `event`, or the part of it that fits and then the error that ends the
+/// reply.
+fn within_budget(
+    text: &str,
+    budget: &mut ReplyBudget,
+    sink: &mut dyn StreamSink,
+    event: fn(String) -> StreamEvent,
+) -> Result<(), ChatError> {
+    match budget.take(text) {
+        Ok(all) => {
+            sink.event(event(all.to_owned()));
+            Ok(())
+        }
+        Err(fits) => {
+            if !fits.is_empty() {
+                sink.event(event(fits.to_owned()));
+            }
+            Err(budget.exceeded())
+        }
+    }
 }
 
 fn event_stream_error(e: EventStreamError<BodyError>) -> ChatError {
