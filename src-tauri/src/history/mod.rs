@@ -28,6 +28,8 @@
 //! It knows nothing of Tauri; the app and the CLI call it the same way.
 
 mod export;
+#[cfg(test)]
+mod prop_tests;
 mod search;
 mod store;
 mod writers;
