@@ -81,7 +81,11 @@ impl Lcg {
         let mut s = String::with_capacity(words * 7);
         for i in 0..words {
             if i > 0 {
-                s.push(if self.next() % 12 == 0 { '\n' } else { ' ' });
+                s.push(if self.next().is_multiple_of(12) {
+                    '\n'
+                } else {
+                    ' '
+                });
             }
             s.push_str(WORDS[(self.next() as usize) % WORDS.len()]);
         }
