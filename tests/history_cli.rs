@@ -215,3 +215,177 @@ async fn a_killed_process_loses_nothing_it_showed() {
     assert!(shown.contains("The first half of a long answer"), "{shown}");
     assert!(shown.contains("_(interrupted)_"), "{shown}");
 }
+
+#[tokio::test]
+async fn delete_asks_first_refuses_without_a_terminal_and_yes_deletes() {
+    let data = tempfile::tempdir().unwrap();
+    let server = MockServer::start().await.unwrap();
+    let base = server.base_url();
+    server.push(Reply::answer(&["Noted."]));
+    run(data.path(), &base, &["ask", "Remember qzxj-delete-me-7731"]).await;
+    let (_, list, _) = run(data.path(), &base, &["history", "list"]).await;
+    let id = list.split_whitespace().next().unwrap().to_owned();
+
+    // No terminal to ask on and no --yes: nothing is deleted.
+    let (code, _, err) = run(data.path(), &base, &["history", "delete", &id[..8]]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--yes"), "{err}");
+    let (_, list, _) = run(data.path(), &base, &["history", "list"]).await;
+    assert!(list.contains(&id), "{list}");
+
+    let (code, _, err) = run(
+        data.path(),
+        &base,
+        &["history", "delete", "--yes", &id[..8]],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Remember qzxj-delete-me-7731"), "{err}");
+    let (_, list, _) = run(data.path(), &base, &["history", "list"]).await;
+    assert_eq!(list, "");
+    let (_, found, _) = run(data.path(), &base, &["history", "search", "qzxj-delete"]).await;
+    assert_eq!(found, "");
+    for entry in std::fs::read_dir(data.path()).unwrap().flatten() {
+        if entry.path().is_file() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            assert!(
+                !bytes.windows(11).any(|w| w == b"qzxj-delete"),
+                "{} still holds the text",
+                entry.path().display()
+            );
+        }
+    }
+
+    let (code, _, err) = run(
+        data.path(),
+        &base,
+        &["history", "delete", "--yes", "ffffffff"],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_the_history_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let root = tempfile::tempdir().unwrap();
+    let fresh = root.path().join("fresh");
+    let (code, _, err) = run(&fresh, "http://127.0.0.1:9/v1", &["history", "list"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(mode(&fresh), 0o700);
+    assert_eq!(mode(&fresh.join("history.db")), 0o600);
+
+    let loose = root.path().join("loose");
+    std::fs::create_dir(&loose).unwrap();
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, _, err) = run(&loose, "http://127.0.0.1:9/v1", &["history", "list"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(mode(&loose), 0o700);
+}
+
+#[tokio::test]
+async fn a_hostile_import_names_what_it_left_out_and_imports_the_rest() {
+    let data = tempfile::tempdir().unwrap();
+    let base = "http://127.0.0.1:9/v1";
+    let node = |id: &str, parent: Option<&str>, text: &str| {
+        serde_json::json!({ "id": id, "parent": parent, "message": {
+            "author": { "role": "user" }, "create_time": 1_700_000_000.0,
+            "content": { "parts": [text] } } })
+    };
+    let file = data.path().join("conversations.json");
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&serde_json::json!([
+            { "title": "Loop\u{1b}]52;c;aGk=\u{7}", "conversation_id": "loop",
+              "mapping": { "a": { "id": "a", "parent": "a", "message": null },
+                           "c": node("c", Some("a"), "stuck") } },
+            { "title": "Fine", "conversation_id": "fine",
+              "mapping": { "q": node("q", None, "a fine question") } }
+        ]))
+        .unwrap(),
+    )
+    .unwrap();
+    let (code, _, err) = run(
+        data.path(),
+        base,
+        &["history", "import", file.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Imported 1 conversations"), "{err}");
+    assert!(
+        err.contains("Not imported: “Loop]52;c;aGk=” (chatgpt:loop): "),
+        "{err}"
+    );
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    let (_, list, _) = run(data.path(), base, &["history", "list"]).await;
+    assert!(list.contains("Fine") && !list.contains("Loop"), "{list}");
+
+    let bad_only = data.path().join("bad.json");
+    std::fs::write(
+        &bad_only,
+        r#"{"format":"palaver-history","version":1,"exportedAt":0,"conversations":[
+            {"id":"self","title":"Self","createdAt":1,"updatedAt":1,"currentLeafId":"m",
+             "messages":[{"id":"m","parentId":"m","role":"user","content":"me","createdAt":1}]}]}"#,
+    )
+    .unwrap();
+    let (code, _, err) = run(
+        data.path(),
+        base,
+        &["history", "import", bad_only.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("Not imported: “Self” (self): message “m” is its own ancestor"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn another_process_leaves_a_live_reply_alone() {
+    let data = tempfile::tempdir().unwrap();
+    let server = MockServer::start().await.unwrap();
+    let base = server.base_url();
+    server.push(Reply::sse().write(chunk("Still being written")).stall());
+    let mut child = palaver(data.path(), &base)
+        .args(["ask", "Think slowly"])
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&seen).contains("being written") {
+            let n = stdout.read(&mut buf).await.unwrap();
+            assert!(n > 0);
+            seen.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("the text was never shown");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+
+    // A second process starts (and recovers dead writers' replies) while the first streams.
+    let (code, json, err) = run(data.path(), &base, &["history", "export"]).await;
+    assert_eq!(code, 0, "{err}");
+    let file: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let reply = &file["conversations"][0]["messages"][1];
+    assert_eq!(reply["status"], "streaming", "{reply}");
+    assert_eq!(reply["content"], "Still being written", "{reply}");
+
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let _ = child.wait().await;
+    let (_, json, _) = run(data.path(), &base, &["history", "export"]).await;
+    let file: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let reply = &file["conversations"][0]["messages"][1];
+    assert_eq!(reply["status"], "interrupted", "{reply}");
+    assert_eq!(reply["content"], "Still being written", "{reply}");
+}

@@ -2,7 +2,7 @@
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::history::{HistoryDb, HistoryError};
-use std::io::{IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Write};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum HistoryAction {
@@ -21,8 +21,17 @@ pub enum HistoryAction {
         #[arg(long, value_enum, default_value = "json")]
         format: Format,
     },
-    /// Import a Palaver export or ChatGPT's conversations.json (again adds nothing new)
+    /// Import a Palaver export or ChatGPT's conversations.json (again adds nothing new).
+    /// Malformed conversations are listed and left out; the exit status is 1 only when
+    /// some were left out and none was imported.
     Import { file: std::path::PathBuf },
+    /// Delete a conversation, all its versions and its text from the file (asks first)
+    Delete {
+        id: String,
+        /// Do not ask (needed when there is no terminal to ask on)
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -65,7 +74,7 @@ pub fn run(action: HistoryAction) -> i32 {
         Err(e) => return fail(&e),
     };
     let _ = db.recover_interrupted();
-    let result = (|| -> Result<(), HistoryError> {
+    let result = (|| -> Result<i32, HistoryError> {
         let mut out = std::io::stdout().lock();
         match action {
             HistoryAction::List { limit } => {
@@ -125,14 +134,53 @@ pub fn run(action: HistoryAction) -> i32 {
                     "Imported {} conversations ({} messages); {} were already there.",
                     report.conversations_added, report.messages_added, report.conversations_skipped
                 );
+                for rejected in &report.rejected {
+                    eprintln!(
+                        "Not imported: {}",
+                        super::terminal::one_line(&rejected.to_string())
+                    );
+                }
+                if !report.rejected.is_empty() && report.conversations_added == 0 {
+                    return Ok(EXIT_FAILED);
+                }
+            }
+            HistoryAction::Delete { id, yes } => {
+                let id = db.find_conversation(&id)?;
+                let title = db.conversation(&id)?.conversation.title;
+                let title = super::terminal::one_line(&title);
+                if !yes && !confirm(&format!("Delete “{title}”? [y/N] "))? {
+                    eprintln!("Kept “{title}”.");
+                    return Ok(EXIT_OK);
+                }
+                db.delete(&id)?;
+                eprintln!("Deleted “{title}”.");
             }
         }
-        Ok(())
+        Ok(EXIT_OK)
     })();
     match result {
-        Ok(()) => EXIT_OK,
+        Ok(code) => code,
         Err(e) => fail(&e),
     }
+}
+
+/// Asks a yes/no question on the terminal; no means no. Without a terminal to ask on, this
+/// is a usage error: a script must say `--yes`.
+fn confirm(question: &str) -> Result<bool, HistoryError> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(HistoryError::Invalid(
+            "There is no terminal to ask on; pass --yes to delete without asking.".into(),
+        ));
+    }
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| HistoryError::Invalid(format!("Could not read the answer: {e}")))?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }
 
 #[cfg(test)]

@@ -10,19 +10,31 @@
 //!   reported with a clear message and never written to.
 //! - Nothing shown is lost: the user message is stored before the request goes out; the
 //!   reply row exists from the start (`streaming`) and is checkpointed while it grows; rows
-//!   left `streaming` by a process that died become `interrupted` at the next start.
+//!   left `streaming` by a writer that is gone (its lock file, see `writers`) become
+//!   `interrupted` at the next start.
+//! - A checkpoint costs what is new: the new text is appended to `message_parts`, and a
+//!   streaming reply is kept out of the full-text index until it ends, when its whole text
+//!   is written to `messages.content` and indexed once.
 //! - Messages form a tree (`parent_id`): an edit or a regeneration adds a sibling, so the
-//!   earlier versions stay. A conversation remembers which leaf it shows.
-//! - Deleting a conversation removes its rows, its index entries, and (with
-//!   `secure_delete` and a WAL checkpoint) its text from the file.
+//!   earlier versions stay. A conversation remembers which leaf it shows. Every walk of the
+//!   tree is bounded by [`MAX_TREE_DEPTH`] and stops at a loop, so a damaged file is shown
+//!   as far as it makes sense and never hangs a read; imports refuse such trees.
+//! - Deleting a conversation removes its rows, its index entries (FTS5 `secure-delete`, so
+//!   no term stays in the index blocks), and (with `secure_delete` and a WAL checkpoint) its
+//!   text from the file.
+//! - On Unix the data directory is `0700` and the history file `0600` (SQLite gives its
+//!   `-wal` and `-shm` files the mode of the database); looser ones are tightened on open.
 //!
 //! It knows nothing of Tauri; the app and the CLI call it the same way.
 
 mod export;
+#[cfg(test)]
+mod prop_tests;
 mod search;
 mod store;
+mod writers;
 
-pub use export::{ExportFile, ImportReport};
+pub use export::{ExportFile, ImportProgress, ImportReport, RejectedConversation};
 pub use search::SearchHit;
 
 /// The characters that mark a match in a search snippet.
@@ -42,8 +54,15 @@ use std::time::Duration;
 pub const FILE_NAME: &str = "history.db";
 
 /// Each entry upgrades the schema by one version; index + 1 is the version it produces.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_initial.sql"),
+    include_str!("migrations/002_secure_delete_and_appended_checkpoints.sql"),
+];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The deepest message tree the store walks or imports: far beyond any real conversation
+/// (a reply every minute for two months), small enough that a walk of it is quick.
+pub const MAX_TREE_DEPTH: usize = 100_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -80,13 +99,63 @@ pub type Result<T> = std::result::Result<T, HistoryError>;
 pub struct HistoryDb {
     conn: Mutex<Connection>,
     path: PathBuf,
+    /// Held while this history is open; none for an in-memory one.
+    writer: Option<writers::WriterLock>,
+}
+
+/// Creates `dir` (and its missing parents) readable by its owner only, and tightens it to
+/// `0700` if it exists with more. Elsewhere than Unix it only creates the directory.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)?;
+    restrict(dir, 0o700)
+}
+
+/// Takes group and other permissions away from `path` when it has any. A file we may not
+/// change (another owner's) is used as it is, with a warning: refusing to open it would
+/// protect nothing.
+fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let current = std::fs::metadata(path)?.permissions().mode();
+        if current & 0o077 != 0 {
+            if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+                tracing::warn!(path = %path.display(), error = %e, "could not make private");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// Creates the history file `0600` before SQLite does (SQLite would use the umask), or
+/// tightens an existing one.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?;
+    restrict(path, 0o600)
 }
 
 impl HistoryDb {
-    /// The history of this user: `history.db` in the data directory.
+    /// The history of this user: `history.db` in the data directory, which is created
+    /// private (`0700`) or tightened to that.
     pub fn open_default() -> Result<HistoryDb> {
         let dir = crate::paths::data_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| HistoryError::Open {
+        create_private_dir(&dir).map_err(|e| HistoryError::Open {
             path: dir.clone(),
             reason: e.to_string(),
         })?;
@@ -95,6 +164,13 @@ impl HistoryDb {
 
     pub fn open(path: &Path) -> Result<HistoryDb> {
         let existed = path.exists();
+        let lock_dir = writers::writers_dir(path);
+        if lock_dir.is_some() {
+            create_private_file(path).map_err(|e| HistoryError::Open {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
+        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -130,9 +206,21 @@ impl HistoryDb {
             }
             migrate(&conn, version)?;
         }
+        let writer = match lock_dir {
+            Some(dir) => {
+                Some(
+                    writers::WriterLock::acquire(&dir).map_err(|e| HistoryError::Open {
+                        path: dir.clone(),
+                        reason: e.to_string(),
+                    })?,
+                )
+            }
+            None => None,
+        };
         Ok(HistoryDb {
             conn: Mutex::new(conn),
             path: path.to_owned(),
+            writer,
         })
     }
 
@@ -168,6 +256,8 @@ fn backup(conn: &Connection, path: &Path, version: i64) -> Result<()> {
     if copy.exists() {
         std::fs::remove_file(&copy).map_err(|e| HistoryError::Backup(e.to_string()))?;
     }
+    // The copy holds the whole history: create it private; VACUUM INTO fills an empty file.
+    create_private_file(&copy).map_err(|e| HistoryError::Backup(e.to_string()))?;
     conn.execute("VACUUM INTO ?1", [copy.to_string_lossy()])
         .map_err(|e| HistoryError::Backup(format!("{e} (schema {version})")))?;
     Ok(())
@@ -305,5 +395,28 @@ mod tests {
         // A database that cannot be created (read-only mode on a missing file).
         let err = HistoryDb::open(Path::new(&uri)).err().unwrap();
         assert!(err.to_string().contains("cannot be opened"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_history_file_is_private_and_a_looser_one_is_tightened() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        {
+            let db = HistoryDb::open(&path).unwrap();
+            db.conn()
+                .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+                .unwrap();
+            assert_eq!(mode(&path), 0o600);
+            for suffix in ["-wal", "-shm"] {
+                let side = PathBuf::from(format!("{}{suffix}", path.display()));
+                assert_eq!(mode(&side), 0o600, "{}", side.display());
+            }
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(HistoryDb::open(&path).unwrap());
+        assert_eq!(mode(&path), 0o600);
     }
 }

@@ -3,11 +3,13 @@
 //! The trigram tokenizer matches any substring of three characters or more, in any script —
 //! Chinese and Japanese have no spaces to split words at. Shorter queries fall back to a
 //! scan. Snippets mark the match with U+0002 and U+0003 so the UI can highlight it without
-//! ever treating message text as HTML.
+//! ever treating message text as HTML; a marked span is always a case-insensitive match of
+//! the query in the original text, found on its own character boundaries.
 
 use super::{HistoryDb, Result};
 use rusqlite::params;
 use serde::Serialize;
+use std::ops::Range;
 
 pub const MARK_START: char = '\u{2}';
 pub const MARK_END: char = '\u{3}';
@@ -41,34 +43,142 @@ fn like_pattern(query: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// A snippet around the first match for a scanned (short) query, marked like FTS5's.
-fn scan_snippet(text: &str, query: &str) -> String {
-    let lower = text.to_lowercase();
-    let Some(at) = lower.find(&query.to_lowercase()) else {
-        return text.chars().take(80).collect();
-    };
-    // Work in chars to stay on boundaries.
-    let before: String = text[..at]
-        .chars()
-        .rev()
-        .take(30)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    let hit_len = text[at..]
-        .char_indices()
-        .nth(query.chars().count())
-        .map(|(i, _)| i)
-        .unwrap_or(text.len() - at);
-    let after: String = text[at + hit_len..].chars().take(50).collect();
-    format!(
-        "…{before}{MARK_START}{}{MARK_END}{after}…",
-        &text[at..at + hit_len]
-    )
+/// How much text a snippet shows around its first match, in characters.
+const BEFORE: usize = 30;
+const AFTER: usize = 50;
+/// A snippet of text with no match found: its start.
+const NO_MATCH: usize = 80;
+
+/// `s` lowercased character by character: the comparison both sides of a match use.
+/// (`str::to_lowercase` differs only for a final sigma, which would make the two disagree.)
+fn fold(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
 }
 
-/// Every query selects (conversation id, message id or NULL, title, snippet, time).
+/// The case-insensitive matches of any of `terms` in `text`, as byte ranges on `text`'s own
+/// character boundaries, from the first match to [`AFTER`] characters past it.
+///
+/// Lowercasing can change a text's length (`İ` becomes two characters, three bytes), so
+/// offsets found in the lowercased text are never used on the original: each folded byte
+/// remembers the original character it came from, and a match covers the whole original
+/// characters it touches. Overlapping matches are merged.
+fn matches(text: &str, terms: &[&str]) -> Vec<Range<usize>> {
+    let needles: Vec<String> = terms
+        .iter()
+        .map(|t| fold(t))
+        .filter(|n| !n.is_empty())
+        .collect();
+    if needles.is_empty() {
+        return Vec::new();
+    }
+    let mut folded = String::with_capacity(text.len());
+    let mut origin: Vec<usize> = Vec::with_capacity(text.len());
+    for (at, c) in text.char_indices() {
+        folded.extend(c.to_lowercase());
+        origin.resize(folded.len(), at);
+    }
+    let char_end = |at: usize| at + text[at..].chars().next().map_or(0, char::len_utf8);
+    // Each needle's next occurrence at or after `from` (None: not looked for yet). As `from`
+    // only grows, an occurrence found earlier stays the next one until it is passed.
+    let mut next: Vec<Option<Option<usize>>> = vec![None; needles.len()];
+    let mut found: Vec<Range<usize>> = Vec::new();
+    let mut stop = text.len();
+    let mut from = 0;
+    loop {
+        let mut best: Option<(usize, usize)> = None;
+        for (n, needle) in needles.iter().enumerate() {
+            let stale = match next[n] {
+                None => true,
+                Some(Some(at)) => at < from,
+                Some(None) => false,
+            };
+            if stale {
+                next[n] = Some(
+                    folded
+                        .get(from..)
+                        .and_then(|rest| rest.find(needle.as_str()))
+                        .map(|i| from + i),
+                );
+            }
+            if let Some(Some(at)) = next[n] {
+                let end = at + needle.len();
+                if best.is_none_or(|(s, e)| at < s || (at == s && end > e)) {
+                    best = Some((at, end));
+                }
+            }
+        }
+        let Some((s, e)) = best else {
+            break;
+        };
+        let range = origin[s]..char_end(origin[e - 1]);
+        if range.start >= stop {
+            break;
+        }
+        match found.last_mut() {
+            Some(last) if range.start < last.end => last.end = last.end.max(range.end),
+            _ => {
+                if found.is_empty() {
+                    stop = text[range.end..]
+                        .char_indices()
+                        .nth(AFTER)
+                        .map_or(text.len(), |(i, _)| range.end + i);
+                }
+                found.push(range);
+            }
+        }
+        from = e;
+    }
+    found
+}
+
+/// A snippet of `text` around its first match of `terms`, each match in it between
+/// [`MARK_START`] and [`MARK_END`]. The marks are taken out of the text first, so every
+/// marked span is a match.
+pub(super) fn snippet(text: &str, terms: &[&str]) -> String {
+    let text: String = text.chars().filter(|c| !is_mark(*c)).collect();
+    let found = matches(&text, terms);
+    let (Some(first), Some(last)) = (found.first(), found.last()) else {
+        let mut out: String = text.chars().take(NO_MATCH).collect();
+        if out.len() < text.len() {
+            out.push('…');
+        }
+        return out;
+    };
+    let start = text[..first.start]
+        .char_indices()
+        .rev()
+        .nth(BEFORE - 1)
+        .map_or(0, |(i, _)| i);
+    let end = text[first.end..]
+        .char_indices()
+        .nth(AFTER)
+        .map_or(text.len(), |(i, _)| first.end + i)
+        .max(last.end);
+    let mut out = String::with_capacity(end - start + 16);
+    if start > 0 {
+        out.push('…');
+    }
+    let mut cursor = start;
+    for m in &found {
+        out.push_str(&text[cursor..m.start]);
+        out.push(MARK_START);
+        out.push_str(&text[m.clone()]);
+        out.push(MARK_END);
+        cursor = m.end;
+    }
+    out.push_str(&text[cursor..end]);
+    if end < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+fn is_mark(c: char) -> bool {
+    c == MARK_START || c == MARK_END
+}
+
+/// Every query selects (conversation id, message id or NULL, title, text, time); the text
+/// becomes the snippet.
 fn hit(r: &rusqlite::Row<'_>) -> rusqlite::Result<SearchHit> {
     Ok(SearchHit {
         conversation_id: r.get(0)?,
@@ -91,19 +201,17 @@ fn run(
     Ok(hits)
 }
 
-const TITLES: &str =
-    "SELECT c.id, NULL, c.title, highlight(conversations_fts, 0, ?2, ?3), c.updated_at
+const TITLES: &str = "SELECT c.id, NULL, c.title, c.title, c.updated_at
      FROM conversations_fts JOIN conversations c ON c.rowid = conversations_fts.rowid
-     WHERE conversations_fts MATCH ?1 ORDER BY c.updated_at DESC LIMIT ?4";
+     WHERE conversations_fts MATCH ?1 ORDER BY c.updated_at DESC LIMIT ?2";
 
 /// Newest matches first, straight from the index in rowid order (rows are added as messages
-/// are written), so only the rows shown get snippets.
+/// are written), so only the rows shown are read.
 const MESSAGES: &str = "WITH hits AS (
-         SELECT rowid, snippet(messages_fts, 0, ?2, ?3, '…', 64) AS snip
-         FROM messages_fts WHERE messages_fts MATCH ?1
-         ORDER BY rowid DESC LIMIT ?4
+         SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1
+         ORDER BY rowid DESC LIMIT ?2
      )
-     SELECT m.conversation_id, m.id, c.title, hits.snip, m.created_at
+     SELECT m.conversation_id, m.id, c.title, m.content, m.created_at
      FROM hits
      JOIN messages m ON m.rowid = hits.rowid
      JOIN conversations c ON c.id = m.conversation_id
@@ -117,16 +225,20 @@ const SCAN: &str = "SELECT m.conversation_id, m.id, c.title, m.content, m.create
      ORDER BY m.rowid DESC LIMIT ?2";
 
 impl HistoryDb {
+    /// Titles and messages matching `query`, newest first, each with a marked snippet.
+    /// Snippets are made here rather than by FTS5's `snippet()`, so that both kinds of
+    /// query mark matches the same way and text that itself holds the mark characters
+    /// cannot fake a highlight.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        let query: String = query.chars().filter(|c| !is_mark(*c)).collect();
         let query = query.trim();
         if query.is_empty() {
             return Ok(Vec::new());
         }
         let conn = self.conn();
-        let (start, end) = (MARK_START.to_string(), MARK_END.to_string());
         let mut hits = match fts_query(query) {
             Some(fts) => {
-                let args = params![fts, start, end, limit as i64];
+                let args = params![fts, limit as i64];
                 let titles = run(&conn, TITLES, args)?;
                 let messages = run(&conn, MESSAGES, args)?;
                 // A title match adds nothing when the same conversation's messages matched.
@@ -139,12 +251,19 @@ impl HistoryDb {
                     })
                     .collect();
                 hits.extend(messages);
+                let terms: Vec<&str> = query
+                    .split_whitespace()
+                    .filter(|t| t.chars().count() >= 3)
+                    .collect();
+                for h in &mut hits {
+                    h.snippet = snippet(&h.snippet, &terms);
+                }
                 hits
             }
             None => {
                 let mut scanned = run(&conn, SCAN, params![like_pattern(query), limit as i64])?;
                 for h in &mut scanned {
-                    h.snippet = scan_snippet(&h.snippet, query);
+                    h.snippet = snippet(&h.snippet, &[query]);
                 }
                 scanned
             }
@@ -234,5 +353,28 @@ mod tests {
         let (_d, db) = db_with(&["say \"hello world\" twice"]);
         assert!(!db.search("\"hello", 10).unwrap().is_empty());
         assert!(db.search("AND OR NOT", 10).is_ok());
+    }
+
+    #[test]
+    fn short_queries_over_text_that_changes_length_when_lowercased_do_not_crash() {
+        let (_d, db) = db_with(&["İİİ ab"]);
+        let hits = db.search("b", 10).unwrap();
+        assert!(!hits.is_empty());
+        assert!(
+            hits.iter().all(|h| h.snippet.contains("a\u{2}b\u{3}")),
+            "{hits:?}"
+        );
+    }
+
+    #[test]
+    fn a_short_highlight_covers_the_match_itself() {
+        let (_d, db) = db_with(&["İİ café noir"]);
+        let hits = db.search("é", 10).unwrap();
+        assert!(!hits.is_empty());
+        assert!(
+            hits.iter()
+                .all(|h| h.snippet.contains("caf\u{2}é\u{3} noir")),
+            "{hits:?}"
+        );
     }
 }

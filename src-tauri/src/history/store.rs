@@ -1,9 +1,46 @@
 //! Conversations and the message tree: turns, checkpoints, branches, list, rename, delete.
+//!
+//! Enums are stored as their snake_case names through one `ToSql`/`FromSql` each; a value
+//! this version does not know is an error on read, never quietly another value. Message rows
+//! are read through one column list and one mapper ([`MESSAGE_COLUMNS`], [`message`]),
+//! which also adds the appended text of a reply still streaming.
 
-use super::{new_id, now_ms, HistoryDb, HistoryError, Result};
+use super::{new_id, now_ms, writers, HistoryDb, HistoryError, Result, MAX_TREE_DEPTH};
 use crate::llm::{ChatError, ErrorKind, FinishReason, Message, Role, Usage};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// A stored name this version of Palaver does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {what} “{value}” in the history")]
+struct UnknownValue {
+    what: &'static str,
+    value: String,
+}
+
+/// `ToSql`/`FromSql` through `as_str`/`parse` for a stored enum.
+macro_rules! stored_as_text {
+    ($ty:ty, $what:literal, $as_str:path, $parse:path) => {
+        impl ToSql for $ty {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from($as_str(*self)))
+            }
+        }
+        impl FromSql for $ty {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                let text = value.as_str()?;
+                $parse(text).ok_or_else(|| {
+                    FromSqlError::Other(Box::new(UnknownValue {
+                        what: $what,
+                        value: text.to_owned(),
+                    }))
+                })
+            }
+        }
+    };
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -26,16 +63,24 @@ impl MessageStatus {
         }
     }
 
-    fn parse(s: &str) -> MessageStatus {
-        match s {
+    pub fn parse(s: &str) -> Option<MessageStatus> {
+        Some(match s {
+            "complete" => MessageStatus::Complete,
             "streaming" => MessageStatus::Streaming,
             "cancelled" => MessageStatus::Cancelled,
             "interrupted" => MessageStatus::Interrupted,
             "error" => MessageStatus::Error,
-            _ => MessageStatus::Complete,
-        }
+            _ => return None,
+        })
     }
 }
+
+stored_as_text!(
+    MessageStatus,
+    "message status",
+    MessageStatus::as_str,
+    MessageStatus::parse
+);
 
 /// Where a conversation started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,17 +101,20 @@ impl Source {
             Source::Import => "import",
         }
     }
-    fn parse(s: &str) -> Source {
-        match s {
+    pub fn parse(s: &str) -> Option<Source> {
+        Some(match s {
+            "app" => Source::App,
             "cli" => Source::Cli,
             "quick_ask" => Source::QuickAsk,
             "import" => Source::Import,
-            _ => Source::App,
-        }
+            _ => return None,
+        })
     }
 }
 
-fn role_str(role: Role) -> &'static str {
+stored_as_text!(Source, "conversation source", Source::as_str, Source::parse);
+
+pub(crate) fn role_str(role: Role) -> &'static str {
     match role {
         Role::System => "system",
         Role::User => "user",
@@ -74,13 +122,16 @@ fn role_str(role: Role) -> &'static str {
     }
 }
 
-fn parse_role(s: &str) -> Role {
-    match s {
+pub(crate) fn parse_role(s: &str) -> Option<Role> {
+    Some(match s {
         "system" => Role::System,
+        "user" => Role::User,
         "assistant" => Role::Assistant,
-        _ => Role::User,
-    }
+        _ => return None,
+    })
 }
+
+stored_as_text!(Role, "message role", role_str, parse_role);
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -162,10 +213,17 @@ pub struct Turn {
     pub context: Vec<Message>,
 }
 
-const SUMMARY_COLUMNS: &str = "id, title, created_at, updated_at, pinned, model, source";
-const MESSAGE_COLUMNS: &str = "id, parent_id, role, content, reasoning, status, finish_reason, error_kind, error_message, model, prompt_tokens, completion_tokens, created_at";
+pub(crate) const SUMMARY_COLUMNS: &str = "id, title, created_at, updated_at, pinned, model, source";
 
-fn summary(row: &Row<'_>) -> rusqlite::Result<ConversationSummary> {
+/// The columns [`message`] maps, from `messages m`. A reply still streaming keeps its text
+/// in `message_parts`: it is added to what `messages` holds, in checkpoint order.
+pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.parent_id, m.role,
+    m.content || coalesce((SELECT group_concat(p.content, '' ORDER BY p.seq) FROM message_parts p WHERE p.message_id = m.id), ''),
+    m.reasoning || coalesce((SELECT group_concat(p.reasoning, '' ORDER BY p.seq) FROM message_parts p WHERE p.message_id = m.id), ''),
+    m.status, m.finish_reason, m.error_kind, m.error_message, m.model, m.prompt_tokens,
+    m.completion_tokens, m.created_at";
+
+pub(crate) fn summary(row: &Row<'_>) -> rusqlite::Result<ConversationSummary> {
     Ok(ConversationSummary {
         id: row.get(0)?,
         title: row.get(1)?,
@@ -173,18 +231,18 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<ConversationSummary> {
         updated_at: row.get(3)?,
         pinned: row.get::<_, i64>(4)? != 0,
         model: row.get(5)?,
-        source: Source::parse(&row.get::<_, String>(6)?),
+        source: row.get(6)?,
     })
 }
 
-fn message(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
+pub(crate) fn message(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
     Ok(StoredMessage {
         id: row.get(0)?,
         parent_id: row.get(1)?,
-        role: parse_role(&row.get::<_, String>(2)?),
+        role: row.get(2)?,
         content: row.get(3)?,
         reasoning: row.get(4)?,
-        status: MessageStatus::parse(&row.get::<_, String>(5)?),
+        status: row.get(5)?,
         finish_reason: row.get(6)?,
         error_kind: row.get(7)?,
         error_message: row.get(8)?,
@@ -211,35 +269,80 @@ pub fn title_from(text: &str) -> String {
     format!("{}…", cut[..at].trim_end())
 }
 
-fn process_alive(pid: i64) -> bool {
-    if cfg!(target_os = "linux") {
-        std::path::Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        // Without a cheap portable check, assume the writer is gone: at worst a reply being
-        // written by another Palaver process right now is shown as interrupted.
-        false
-    }
+/// Ends a streaming reply: its appended text joins `messages.content` (and so the index,
+/// once the status is no longer `streaming`) and its parts are dropped.
+fn fold_parts(conn: &rusqlite::Connection, message_id: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE messages SET
+             content = content || coalesce((SELECT group_concat(p.content, '' ORDER BY p.seq) FROM message_parts p WHERE p.message_id = ?1), ''),
+             reasoning = reasoning || coalesce((SELECT group_concat(p.reasoning, '' ORDER BY p.seq) FROM message_parts p WHERE p.message_id = ?1), '')
+         WHERE id = ?1",
+        [message_id],
+    )?;
+    conn.execute(
+        "DELETE FROM message_parts WHERE message_id = ?1",
+        [message_id],
+    )?;
+    Ok(())
 }
 
 impl HistoryDb {
-    /// Marks replies left `streaming` by a process that is gone as `interrupted`, text kept.
+    fn writer_id(&self) -> Option<&str> {
+        self.writer.as_ref().map(writers::WriterLock::id)
+    }
+
+    /// Whether the writer that streams into a row is still at work. A row from before
+    /// writer ids (only a process id) is alive only if it is this process's.
+    fn writer_alive(&self, writer_id: Option<&str>, writer_pid: Option<i64>) -> bool {
+        match writer_id {
+            Some(id) if Some(id) == self.writer_id() => true,
+            Some(id) => {
+                writers::writers_dir(&self.path).is_some_and(|dir| writers::is_alive(&dir, id))
+            }
+            None => writer_pid == Some(i64::from(std::process::id())),
+        }
+    }
+
+    /// Marks replies left `streaming` by a writer that is gone as `interrupted`, text kept,
+    /// and removes the lock files such writers left behind.
     pub fn recover_interrupted(&self) -> Result<usize> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id, writer_pid FROM messages WHERE status = 'streaming'")?;
-        let rows: Vec<(String, Option<i64>)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        let me = std::process::id() as i64;
+        let mut conn = self.conn();
+        let rows: Vec<(String, Option<String>, Option<i64>)> = {
+            let mut stmt = conn.prepare(
+                "SELECT id, writer_id, writer_pid FROM messages WHERE status = 'streaming'",
+            )?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            rows
+        };
         let mut recovered = 0;
-        for (id, pid) in rows {
-            let alive = pid.is_some_and(|p| p != me && process_alive(p));
-            if !alive {
-                recovered += conn.execute(
-                    "UPDATE messages SET status = 'interrupted', writer_pid = NULL WHERE id = ?1",
+        for (id, writer_id, writer_pid) in rows {
+            if self.writer_alive(writer_id.as_deref(), writer_pid) {
+                continue;
+            }
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // Re-checked under the write lock: the reply may have ended meanwhile.
+            let still: bool = tx
+                .query_row(
+                    "SELECT 1 FROM messages WHERE id = ?1 AND status = 'streaming'",
+                    [&id],
+                    |_| Ok(true),
+                )
+                .optional()?
+                .unwrap_or(false);
+            if still {
+                fold_parts(&tx, &id)?;
+                recovered += tx.execute(
+                    "UPDATE messages SET status = 'interrupted', writer_pid = NULL, writer_id = NULL
+                     WHERE id = ?1",
                     [&id],
                 )?;
             }
+            tx.commit()?;
+        }
+        if let (Some(dir), Some(me)) = (writers::writers_dir(&self.path), self.writer_id()) {
+            writers::remove_stale(&dir, me);
         }
         Ok(recovered)
     }
@@ -349,7 +452,7 @@ impl HistoryDb {
                 tx.execute(
                     "INSERT INTO conversations (id, title, created_at, updated_at, model, system_prompt, profile, source)
                      VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7)",
-                    params![id, title_from(text), now, request.model, request.system_prompt, request.profile, request.source.as_str()],
+                    params![id, title_from(text), now, request.model, request.system_prompt, request.profile, request.source],
                 )?;
                 id
             }
@@ -411,9 +514,9 @@ impl HistoryDb {
         };
         let assistant_id = new_id();
         tx.execute(
-            "INSERT INTO messages (id, conversation_id, parent_id, role, status, model, writer_pid, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'assistant', 'streaming', ?4, ?5, ?6, ?6)",
-            params![assistant_id, conversation_id, user_id, request.model, std::process::id() as i64, now],
+            "INSERT INTO messages (id, conversation_id, parent_id, role, status, model, writer_pid, writer_id, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'assistant', 'streaming', ?4, ?5, ?6, ?7, ?7)",
+            params![assistant_id, conversation_id, user_id, request.model, i64::from(std::process::id()), self.writer_id(), now],
         )?;
         tx.execute(
             "UPDATE conversations SET current_leaf_id = ?2, updated_at = ?3, model = ?4, system_prompt = ?5 WHERE id = ?1",
@@ -442,12 +545,74 @@ impl HistoryDb {
         })
     }
 
-    /// Saves the reply so far. Called at most every half second while it streams.
+    /// Saves the reply so far (`text` and `reasoning` are all of it, as shown). Called at
+    /// most every half second while it streams.
+    ///
+    /// Costs what is new, not the whole reply: the store remembers how many bytes it holds
+    /// and appends the rest as one more part; nothing is indexed until the reply ends. The
+    /// text is expected to grow at its end; if it did not (shorter, or the saved length is
+    /// not a character boundary), the parts are replaced by the whole text once. A reply
+    /// that has already ended is left as it is.
     pub fn checkpoint(&self, message_id: &str, text: &str, reasoning: &str) -> Result<()> {
-        self.conn().execute(
-            "UPDATE messages SET content = ?2, reasoning = ?3, updated_at = ?4 WHERE id = ?1",
-            params![message_id, text, reasoning, now_ms()],
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let status: MessageStatus = tx
+            .query_row(
+                "SELECT status FROM messages WHERE id = ?1",
+                [message_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(HistoryError::NotFound("message"))?;
+        if status != MessageStatus::Streaming {
+            return Ok(());
+        }
+        let last: Option<(i64, i64, i64)> = tx
+            .query_row(
+                "SELECT seq, content_end, reasoning_end FROM message_parts
+                 WHERE message_id = ?1 ORDER BY seq DESC LIMIT 1",
+                [message_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let (mut seq, mut text_saved, mut reasoning_saved) = match last {
+            Some((seq, text_end, reasoning_end)) => (
+                seq + 1,
+                usize::try_from(text_end).unwrap_or(usize::MAX),
+                usize::try_from(reasoning_end).unwrap_or(usize::MAX),
+            ),
+            None => (0, 0, 0),
+        };
+        let grows = |whole: &str, saved: usize| whole.is_char_boundary(saved);
+        if !grows(text, text_saved) || !grows(reasoning, reasoning_saved) {
+            tx.execute(
+                "DELETE FROM message_parts WHERE message_id = ?1",
+                [message_id],
+            )?;
+            (seq, text_saved, reasoning_saved) = (0, 0, 0);
+        }
+        let (new_text, new_reasoning) = (&text[text_saved..], &reasoning[reasoning_saved..]);
+        if new_text.is_empty() && new_reasoning.is_empty() {
+            tx.commit()?;
+            return Ok(());
+        }
+        tx.execute(
+            "INSERT INTO message_parts (message_id, seq, content, reasoning, content_end, reasoning_end)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                message_id,
+                seq,
+                new_text,
+                new_reasoning,
+                text.len() as i64,
+                reasoning.len() as i64
+            ],
         )?;
+        tx.execute(
+            "UPDATE messages SET updated_at = ?2 WHERE id = ?1",
+            params![message_id, now_ms()],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -469,17 +634,23 @@ impl HistoryDb {
                 }
                 Err(e) => (MessageStatus::Error, None, Some(e)),
             };
-        let conn = self.conn();
-        conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "DELETE FROM message_parts WHERE message_id = ?1",
+            [message_id],
+        )?;
+        // The whole text, indexed once now that the status is no longer `streaming`.
+        tx.execute(
             "UPDATE messages SET content = ?2, reasoning = ?3, status = ?4, finish_reason = ?5,
                  error_kind = ?6, error_message = ?7, prompt_tokens = ?8, completion_tokens = ?9,
-                 writer_pid = NULL, updated_at = ?10
+                 writer_pid = NULL, writer_id = NULL, updated_at = ?10
              WHERE id = ?1",
             params![
                 message_id,
                 text,
                 reasoning,
-                status.as_str(),
+                status,
                 finish,
                 error.map(|e| e.kind.as_str()),
                 error.map(|e| e.message.as_str()),
@@ -488,10 +659,11 @@ impl HistoryDb {
                 now_ms()
             ],
         )?;
-        conn.execute(
+        tx.execute(
             "UPDATE conversations SET updated_at = ?2 WHERE id = (SELECT conversation_id FROM messages WHERE id = ?1)",
             params![message_id, now_ms()],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -509,7 +681,9 @@ impl HistoryDb {
                 .optional()?
                 .ok_or(HistoryError::NotFound("message"))?;
             let mut leaf = message_id.to_owned();
-            loop {
+            // Bounded, and stopped at a loop a damaged file may hold.
+            let mut seen = HashSet::from([leaf.clone()]);
+            while seen.len() <= MAX_TREE_DEPTH {
                 let child: Option<String> = conn
                     .query_row(
                         "SELECT id FROM messages WHERE parent_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1",
@@ -518,8 +692,8 @@ impl HistoryDb {
                     )
                     .optional()?;
                 match child {
-                    Some(c) => leaf = c,
-                    None => break,
+                    Some(c) if seen.insert(c.clone()) => leaf = c,
+                    _ => break,
                 }
             }
             conn.execute(
@@ -585,30 +759,44 @@ fn insert_message(
     conn.execute(
         "INSERT INTO messages (id, conversation_id, parent_id, role, content, status, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'complete', ?6, ?6)",
-        params![id, conversation_id, parent, role_str(role), text, now],
+        params![id, conversation_id, parent, role, text, now],
     )?;
     Ok(id)
 }
 
 /// The messages from the root down to `leaf`, each with its versions.
+///
+/// The walk up is bounded by [`MAX_TREE_DEPTH`] and ends where a message repeats: a tree
+/// with a loop (written by an older import) shows the path up to the loop.
 fn branch(conn: &rusqlite::Connection, leaf: &str) -> Result<Vec<StoredMessage>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "WITH RECURSIVE path(id, depth) AS (
-             SELECT ?1, 0
+    let mut up = conn.prepare_cached(
+        "WITH RECURSIVE path(id, parent, depth) AS (
+             SELECT id, parent_id, 0 FROM messages WHERE id = ?1
              UNION ALL
-             SELECT m.parent_id, path.depth + 1 FROM messages m JOIN path ON m.id = path.id
-             WHERE m.parent_id IS NOT NULL
+             SELECT m.id, m.parent_id, path.depth + 1 FROM messages m JOIN path ON m.id = path.parent
+             WHERE path.depth < ?2
          )
-         SELECT {} FROM path JOIN messages m ON m.id = path.id ORDER BY path.depth DESC",
-        MESSAGE_COLUMNS
-            .split(", ")
-            .map(|c| format!("m.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+         SELECT id, depth FROM path",
+    )?;
+    let mut path: Vec<(i64, String)> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut rows = up.query(params![leaf, MAX_TREE_DEPTH as i64])?;
+    while let Some(row) = rows.next()? {
+        let id: String = row.get(0)?;
+        if !seen.insert(id.clone()) {
+            break;
+        }
+        path.push((row.get(1)?, id));
+    }
+    drop(rows);
+    path.sort_by_key(|(depth, _)| std::cmp::Reverse(*depth));
+    let mut one = conn.prepare_cached(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?1"
     ))?;
-    let mut messages: Vec<StoredMessage> = stmt
-        .query_map([leaf], message)?
-        .collect::<rusqlite::Result<_>>()?;
+    let mut messages = Vec::with_capacity(path.len());
+    for (_, id) in &path {
+        messages.push(one.query_row([id], message)?);
+    }
     // Every message's versions in one pass over the conversation's (parent, id) pairs.
     let mut all = conn.prepare_cached(
         "SELECT parent_id, id FROM messages
@@ -843,6 +1031,9 @@ mod tests {
         assert!(db.search(secret, 10).unwrap().is_empty());
         drop(db);
         for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            if !entry.path().is_file() {
+                continue;
+            }
             let bytes = std::fs::read(entry.path()).unwrap();
             assert!(
                 !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
@@ -850,5 +1041,220 @@ mod tests {
                 entry.path().display()
             );
         }
+    }
+
+    /// Every file of the history (the database, its WAL and anything else beside it).
+    fn file_bytes(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .map(|e| (e.path(), std::fs::read(e.path()).unwrap()))
+            .collect()
+    }
+
+    fn trigrams_in_index(db: &HistoryDb, text: &str) -> Vec<String> {
+        let conn = db.conn();
+        conn.execute_batch(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.messages_vocab USING fts5vocab(main, messages_fts, 'row');
+             CREATE VIRTUAL TABLE IF NOT EXISTS temp.titles_vocab USING fts5vocab(main, conversations_fts, 'row');",
+        )
+        .unwrap();
+        let chars: Vec<char> = text.to_lowercase().chars().collect();
+        let mut found = Vec::new();
+        for w in chars.windows(3) {
+            let tri: String = w.iter().collect();
+            for table in ["temp.messages_vocab", "temp.titles_vocab"] {
+                let n: i64 = conn
+                    .query_row(
+                        &format!("SELECT count(*) FROM {table} WHERE term = ?1"),
+                        [&tri],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                if n > 0 {
+                    found.push(format!("{table}: {tri}"));
+                }
+            }
+        }
+        found
+    }
+
+    /// Any trigram of `text` still present as bytes in the raw FTS blocks.
+    fn trigrams_in_fts_blocks(db: &HistoryDb, text: &str) -> Vec<String> {
+        let conn = db.conn();
+        let mut blocks: Vec<Vec<u8>> = Vec::new();
+        for table in ["messages_fts_data", "conversations_fts_data"] {
+            let mut stmt = conn.prepare(&format!("SELECT block FROM {table}")).unwrap();
+            blocks.extend(
+                stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))
+                    .unwrap()
+                    .map(|b| b.unwrap()),
+            );
+        }
+        let chars: Vec<char> = text.to_lowercase().chars().collect();
+        chars
+            .windows(3)
+            .map(|w| w.iter().collect::<String>())
+            .filter(|tri| {
+                blocks
+                    .iter()
+                    .any(|b| b.windows(tri.len()).any(|x| x == tri.as_bytes()))
+            })
+            .collect()
+    }
+
+    // A marker made of trigrams nothing else in these tests contains.
+    const MARKER: &str = "qzxj-wvkq-marker-7731-jqxz";
+
+    #[test]
+    fn deleted_text_leaves_no_trigrams_in_the_index_or_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let db = HistoryDb::open(&path).unwrap();
+        let keep = ask(&db, None, "something else entirely");
+        answer(&db, &keep, "kept");
+        let t = ask(&db, None, &format!("title {MARKER}"));
+        answer(&db, &t, &format!("the reply repeats {MARKER}"));
+        assert!(!trigrams_in_index(&db, MARKER).is_empty());
+        db.delete(&t.conversation_id).unwrap();
+        assert_eq!(trigrams_in_index(&db, MARKER), Vec::<String>::new());
+        assert_eq!(trigrams_in_fts_blocks(&db, MARKER), Vec::<String>::new());
+        for (file, bytes) in file_bytes(dir.path()) {
+            assert!(
+                !bytes.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()),
+                "{} still holds the text",
+                file.display()
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_from_before_secure_delete_forgets_deleted_text_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        {
+            // A history written by the first schema, as older Palavers left it.
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(crate::history::MIGRATIONS[0]).unwrap();
+            conn.execute_batch("PRAGMA user_version = 1; PRAGMA journal_mode = WAL;")
+                .unwrap();
+            conn.execute(
+                "INSERT INTO conversations (id, title, created_at, updated_at) VALUES ('old', ?1, 1, 1)",
+                [format!("old {MARKER}")],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO messages (id, conversation_id, role, content, created_at, updated_at)
+                 VALUES ('old-q', 'old', 'user', ?1, 1, 1)",
+                [format!("an old question {MARKER}")],
+            )
+            .unwrap();
+        }
+        let db = HistoryDb::open(&path).unwrap();
+        db.delete("old").unwrap();
+        assert_eq!(trigrams_in_index(&db, MARKER), Vec::<String>::new());
+        assert_eq!(trigrams_in_fts_blocks(&db, MARKER), Vec::<String>::new());
+        for (file, bytes) in file_bytes(dir.path()) {
+            if file.to_string_lossy().contains(".before-v") {
+                continue;
+            }
+            assert!(
+                !bytes.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()),
+                "{} still holds the text",
+                file.display()
+            );
+        }
+    }
+
+    fn total_size(dir: &std::path::Path) -> u64 {
+        file_bytes(dir).iter().map(|(_, b)| b.len() as u64).sum()
+    }
+
+    #[test]
+    fn checkpoints_cost_what_is_new_and_stay_out_of_the_index_until_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = HistoryDb::open(&dir.path().join(FILE_NAME)).unwrap();
+        let t = ask(&db, None, "Runaway");
+        let piece = "runaway reply text ".repeat(100 * 1024 / 19);
+        let mut text = String::new();
+        for _ in 0..20 {
+            text.push_str(&piece);
+            db.checkpoint(&t.assistant_message_id, &text, "").unwrap();
+        }
+        let size = total_size(dir.path());
+        assert!(
+            size < 3 * text.len() as u64,
+            "{size} bytes on disk for a {} byte reply",
+            text.len()
+        );
+        let view = db.conversation(&t.conversation_id).unwrap();
+        assert_eq!(view.messages[1].content, text, "the text so far is shown");
+        assert!(
+            db.search("runaway reply", 10)
+                .unwrap()
+                .iter()
+                .all(|h| h.message_id.as_deref() != Some(&t.assistant_message_id)),
+            "a reply still streaming is not in the index"
+        );
+        answer(&db, &t, &text);
+        let hits = db.search("runaway reply", 10).unwrap();
+        assert!(hits
+            .iter()
+            .any(|h| h.message_id.as_deref() == Some(&t.assistant_message_id)));
+        let view = db.conversation(&t.conversation_id).unwrap();
+        assert_eq!(view.messages[1].content, text);
+    }
+
+    #[test]
+    fn an_unknown_stored_value_is_an_error_not_a_default() {
+        let (_d, db) = db();
+        let t = ask(&db, None, "q");
+        db.conn()
+            .execute(
+                "UPDATE conversations SET source = 'martian' WHERE id = ?1",
+                [&t.conversation_id],
+            )
+            .unwrap();
+        assert!(db.list_conversations(10, 0).is_err());
+        db.conn()
+            .execute_batch("PRAGMA ignore_check_constraints = ON;")
+            .unwrap();
+        db.conn()
+            .execute(
+                "UPDATE conversations SET source = 'cli' WHERE id = ?1",
+                [&t.conversation_id],
+            )
+            .unwrap();
+        db.conn()
+            .execute(
+                "UPDATE messages SET status = 'pondering' WHERE id = ?1",
+                [&t.assistant_message_id],
+            )
+            .unwrap();
+        assert!(db.conversation(&t.conversation_id).is_err());
+        assert!(db.export(None).is_err());
+    }
+
+    #[test]
+    fn a_live_writers_reply_is_left_alone_and_a_dead_ones_is_recovered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        // Two handles on one file hold their locks as two processes would.
+        let writer = HistoryDb::open(&path).unwrap();
+        let other = HistoryDb::open(&path).unwrap();
+        let t = ask(&writer, None, "Still thinking");
+        writer
+            .checkpoint(&t.assistant_message_id, "so far", "")
+            .unwrap();
+        assert_eq!(other.recover_interrupted().unwrap(), 0);
+        let status =
+            |db: &HistoryDb| db.conversation(&t.conversation_id).unwrap().messages[1].status;
+        assert_eq!(status(&other), MessageStatus::Streaming);
+        drop(writer);
+        assert_eq!(other.recover_interrupted().unwrap(), 1);
+        assert_eq!(status(&other), MessageStatus::Interrupted);
+        let view = other.conversation(&t.conversation_id).unwrap();
+        assert_eq!(view.messages[1].content, "so far");
     }
 }
