@@ -8,10 +8,11 @@
 //!   and every span between U+0002 and U+0003 is a case-insensitive match of the query in
 //!   the original text.
 //!
-//! CI runs a bounded number of cases (64 per property, a few seconds in all). To run longer:
+//! CI runs a bounded number of cases (64 per property, 256 for the snippet function alone;
+//! a few seconds in all). To run longer:
 //!
 //! ```sh
-//! PROPTEST_CASES=20000 cargo test --lib history -- prop
+//! PROPTEST_CASES=20000 cargo test --lib history::prop_tests
 //! ```
 
 use super::search::{snippet, MARK_END, MARK_START};

@@ -230,7 +230,11 @@ impl HistoryDb {
     /// query mark matches the same way and text that itself holds the mark characters
     /// cannot fake a highlight.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
-        let query: String = query.chars().filter(|c| !is_mark(*c)).collect();
+        // A NUL ends an FTS5 query string early ("unterminated string"): it never matches.
+        let query: String = query
+            .chars()
+            .filter(|c| !is_mark(*c) && *c != '\0')
+            .collect();
         let query = query.trim();
         if query.is_empty() {
             return Ok(Vec::new());
@@ -376,5 +380,12 @@ mod tests {
                 .all(|h| h.snippet.contains("caf\u{2}é\u{3} noir")),
             "{hits:?}"
         );
+    }
+
+    #[test]
+    fn a_nul_in_a_query_is_not_an_error() {
+        let (_d, db) = db_with(&["plain text"]);
+        assert!(db.search("aa\0", 10).unwrap().is_empty());
+        assert!(!db.search("pla\0in", 10).unwrap().is_empty());
     }
 }

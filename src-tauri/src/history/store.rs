@@ -1167,6 +1167,34 @@ mod tests {
         }
     }
 
+    #[test]
+    fn text_deleted_before_the_upgrade_leaves_the_index_at_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        {
+            // An older Palaver deleted this conversation: its terms stayed in the index.
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(crate::history::MIGRATIONS[0]).unwrap();
+            conn.execute_batch("PRAGMA user_version = 1; PRAGMA secure_delete = ON;")
+                .unwrap();
+            conn.execute(
+                "INSERT INTO conversations (id, title, created_at, updated_at) VALUES ('gone', 't', 1, 1)",
+                [],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO messages (id, conversation_id, role, content, created_at, updated_at)
+                 VALUES ('gone-q', 'gone', 'user', ?1, 1, 1)",
+                [format!("deleted long ago {MARKER}")],
+            )
+            .unwrap();
+            conn.execute("DELETE FROM conversations WHERE id = 'gone'", [])
+                .unwrap();
+        }
+        let db = HistoryDb::open(&path).unwrap();
+        assert_eq!(trigrams_in_fts_blocks(&db, MARKER), Vec::<String>::new());
+    }
+
     fn total_size(dir: &std::path::Path) -> u64 {
         file_bytes(dir).iter().map(|(_, b)| b.len() as u64).sum()
     }
