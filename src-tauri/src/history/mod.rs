@@ -253,14 +253,24 @@ fn check_integrity(conn: &Connection, path: &Path) -> Result<()> {
 
 fn backup(conn: &Connection, path: &Path, version: i64) -> Result<()> {
     let copy = PathBuf::from(format!("{}.before-v{}", path.display(), SCHEMA_VERSION));
-    if copy.exists() {
-        std::fs::remove_file(&copy).map_err(|e| HistoryError::Backup(e.to_string()))?;
+    // Each opener writes a copy of its own and renames it into place: two processes that
+    // open an old file at once (the app and the CLI) must not write into one file together.
+    let partial = PathBuf::from(format!(
+        "{}.{}.partial",
+        copy.display(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let result = (|| {
+        // The copy holds the whole history: create it private; VACUUM INTO fills an empty file.
+        create_private_file(&partial).map_err(|e| HistoryError::Backup(e.to_string()))?;
+        conn.execute("VACUUM INTO ?1", [partial.to_string_lossy()])
+            .map_err(|e| HistoryError::Backup(format!("{e} (schema {version})")))?;
+        std::fs::rename(&partial, &copy).map_err(|e| HistoryError::Backup(e.to_string()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
     }
-    // The copy holds the whole history: create it private; VACUUM INTO fills an empty file.
-    create_private_file(&copy).map_err(|e| HistoryError::Backup(e.to_string()))?;
-    conn.execute("VACUUM INTO ?1", [copy.to_string_lossy()])
-        .map_err(|e| HistoryError::Backup(format!("{e} (schema {version})")))?;
-    Ok(())
+    result
 }
 
 /// WAL and friends. Switching a new file to WAL takes a lock the busy handler does not
