@@ -5,7 +5,7 @@ The server on loopback streams valid chat-completion deltas without end, as fast
 client reads them, for at most --seconds. `palaver ask` saves the reply to a fresh history
 in a temporary data directory. Prints one line of figures; asserts nothing.
 
-    python3 tests/bench/runaway.py [--palaver target/debug/palaver] [--seconds 20]
+    python3 tests/bench/runaway.py [--palaver target/release/palaver] [--seconds 20]
 """
 import argparse
 import json

@@ -33,7 +33,9 @@ import { listen } from '@tauri-apps/api/event';
  *   reply left `streaming` by a crash becomes — or `error` with `errorKind`), not in its text.
  * @typedef {{ conversation: ConversationSummary, systemPrompt: string, messages: StoredMessage[] }} ConversationView
  * @typedef {{ conversationId: string, messageId: string | null, title: string, snippet: string, updatedAt: number }} SearchHit
- * @typedef {{ conversationsAdded: number, conversationsSkipped: number, messagesAdded: number }} ImportReport
+ * @typedef {{ conversationsAdded: number, conversationsSkipped: number, messagesAdded: number,
+ *   rejected: { id: string, title: string, reason: string }[], cancelled: boolean }} ImportReport
+ * @typedef {{ done: number, total: number }} ImportProgress
  * @typedef {{ id: string, name: string, baseUrl: string, model: string, allowCleartextKey?: boolean }} Profile
  *   `allowCleartextKey`: send the stored key to this profile's server even over plain http to
  *   another machine. Saving settings spreads the stored profile, so the flag is kept.
@@ -81,8 +83,20 @@ export const searchHistory = (query) => invoke('search_history', { query });
 /** @param {string | null} id one conversation, or null for everything @param {'markdown'|'json'} format @returns {Promise<string | null>} */
 export const exportConversation = (id, format) => invoke('export_conversation', { id, format });
 
-/** @returns {Promise<ImportReport | null>} */
-export const importHistory = () => invoke('import_history');
+/**
+ * Imports a file picked in the open dialog; `onProgress` hears after each conversation.
+ * `null` when the dialog was cancelled.
+ * @param {(p: ImportProgress) => void} onProgress
+ * @returns {Promise<ImportReport | null>}
+ */
+export function importHistory(onProgress) {
+  const channel = new Channel();
+  channel.onmessage = (/** @type {ImportProgress} */ p) => onProgress(p);
+  return invoke('import_history', { onProgress: channel });
+}
+
+/** Stops a running import; what was imported stays. @returns {Promise<boolean>} */
+export const cancelImport = () => invoke('cancel_import');
 
 /** @param {(e: { conversationIds: string[] }) => void} handler */
 export const onHistoryChanged = (handler) => listen('history://changed', (e) => handler(/** @type {any} */ (e.payload)));

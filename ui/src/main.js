@@ -994,15 +994,42 @@ $('#s-export-all').addEventListener('click', async () => {
     status.textContent = /** @type {any} */ (e).message ?? String(e);
   }
 });
+/** @param {ipc.ImportReport} report */
+function describeImport(report) {
+  const parts = [`Imported ${report.conversationsAdded} conversations (${report.messagesAdded} messages); ${report.conversationsSkipped} were already here.`];
+  if (report.rejected.length) {
+    const named = report.rejected.slice(0, 3).map((r) => `“${r.title || r.id || 'untitled'}”: ${r.reason}`).join(' ');
+    const more = report.rejected.length > 3 ? ` …and ${report.rejected.length - 3} more.` : '';
+    parts.push(`${report.rejected.length} could not be imported. ${named}${more}`);
+  }
+  if (report.cancelled) parts.push('The import was cancelled; what was imported before stays.');
+  return parts.join(' ');
+}
+
 $('#s-import').addEventListener('click', async () => {
   const status = $('#s-history-status');
+  const importButton = /** @type {HTMLButtonElement} */ ($('#s-import'));
+  const cancel = $('#s-cancel-import');
+  const progress = /** @type {HTMLProgressElement} */ ($('#s-import-progress'));
+  importButton.disabled = true;
   try {
-    const report = await ipc.importHistory();
-    if (report) status.textContent = `Imported ${report.conversationsAdded} conversations (${report.messagesAdded} messages); ${report.conversationsSkipped} were already here.`;
+    const report = await ipc.importHistory(({ done, total }) => {
+      progress.hidden = false;
+      cancel.hidden = false;
+      progress.max = Math.max(total, 1);
+      progress.value = done;
+      status.textContent = `Importing… ${done} of ${total} conversations`;
+    });
+    if (report) status.textContent = describeImport(report);
   } catch (e) {
     status.textContent = /** @type {any} */ (e).message ?? String(e);
+  } finally {
+    importButton.disabled = false;
+    cancel.hidden = true;
+    progress.hidden = true;
   }
 });
+$('#s-cancel-import').addEventListener('click', () => { ipc.cancelImport().catch(() => {}); });
 
 // The shortcut field records the combination pressed while it has focus.
 const KEY_NAMES = { ' ': 'Space', ArrowUp: 'Up', ArrowDown: 'Down', ArrowLeft: 'Left', ArrowRight: 'Right' };

@@ -112,6 +112,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::B
             commands::history::search_history,
             commands::history::export_conversation,
             commands::history::import_history,
+            commands::history::cancel_import,
             commands::quick::hide_quick_ask,
             commands::quick::open_in_main,
             commands::quick::quit_app,
@@ -285,5 +286,6 @@ fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), Box<dyn std::error
         history: Arc::new(history),
     }));
     app.manage(Arc::new(StreamRegistry::default()));
+    app.manage(Arc::new(commands::history::ImportJob::default()));
     Ok(())
 }

@@ -7,10 +7,15 @@
 
 use crate::app::error::CommandError;
 use crate::app::state::Core;
-use crate::history::{ConversationSummary, ConversationView, HistoryDb, ImportReport, SearchHit};
+use crate::history::{
+    ConversationSummary, ConversationView, HistoryDb, ImportProgress, ImportReport, SearchHit,
+};
 use serde::Serialize;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
 
@@ -217,12 +222,41 @@ pub async fn export_conversation<R: Runtime>(
     Ok(Some(path.display().to_string()))
 }
 
+/// The import running now, if any, so `cancel_import` can stop it.
+#[derive(Default)]
+pub struct ImportJob {
+    cancel: std::sync::Mutex<Option<Arc<AtomicBool>>>,
+}
+
+impl ImportJob {
+    fn start(&self) -> Result<Arc<AtomicBool>, CommandError> {
+        let mut slot = self.cancel.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_some() {
+            return Err(CommandError::new(
+                "bad_request",
+                "An import is already running; wait for it or cancel it first.",
+            ));
+        }
+        let flag = Arc::new(AtomicBool::new(false));
+        *slot = Some(Arc::clone(&flag));
+        Ok(flag)
+    }
+
+    fn finish(&self) {
+        *self.cancel.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
 /// Imports a Palaver export or ChatGPT's `conversations.json`, picked in the open dialog.
-/// `None` when the dialog was cancelled.
+/// Reports progress after each conversation on `on_progress`; `cancel_import` stops it
+/// between two conversations, keeping what was imported. `None` when the dialog was
+/// cancelled.
 #[tauri::command]
 pub async fn import_history<R: Runtime>(
     app: AppHandle<R>,
     core: State<'_, Arc<Core>>,
+    job: State<'_, Arc<ImportJob>>,
+    on_progress: Channel<ImportProgress>,
 ) -> Result<Option<ImportReport>, CommandError> {
     let path = match std::env::var_os(OPEN_FILE_ENV) {
         Some(file) => Some(PathBuf::from(file)),
@@ -240,12 +274,37 @@ pub async fn import_history<R: Runtime>(
     let Some(path) = path else {
         return Ok(None);
     };
-    let bytes = std::fs::read(&path).map_err(|e| {
-        CommandError::new("storage", format!("Could not read {}: {e}", path.display()))
-    })?;
-    let report = core.history.import(&bytes)?;
+    let cancel = job.start()?;
+    let result = with_history(&core, move |h| {
+        let bytes = std::fs::read(&path).map_err(|e| {
+            CommandError::new("storage", format!("Could not read {}: {e}", path.display()))
+        })?;
+        let mut report_progress = |progress: ImportProgress| {
+            let _ = on_progress.send(progress);
+            if cancel.load(Ordering::SeqCst) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        Ok(h.import_with(&bytes, &mut report_progress)?)
+    })
+    .await;
+    job.finish();
     emit_changed(&app, Vec::new());
-    Ok(Some(report))
+    Ok(Some(result?))
+}
+
+/// Stops the running import after the conversation it is on. Returns whether one ran.
+#[tauri::command]
+pub fn cancel_import(job: State<'_, Arc<ImportJob>>) -> bool {
+    match &*job.cancel.lock().unwrap_or_else(|p| p.into_inner()) {
+        Some(flag) => {
+            flag.store(true, Ordering::SeqCst);
+            true
+        }
+        None => false,
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "search_history",
     "export_conversation",
     "import_history",
+    "cancel_import",
     "hide_quick_ask",
     "open_in_main",
     "quit_app",
