@@ -389,3 +389,47 @@ async fn another_process_leaves_a_live_reply_alone() {
     assert_eq!(reply["status"], "interrupted", "{reply}");
     assert_eq!(reply["content"], "Still being written", "{reply}");
 }
+
+/// An imported title or message carrying escape sequences (OSC 52 writes the clipboard,
+/// OSC 8 disguises a link) is printed without them by list, search and delete.
+#[tokio::test]
+async fn escape_sequences_in_imported_text_never_reach_the_terminal() {
+    let data = tempfile::tempdir().unwrap();
+    let base = "http://127.0.0.1:9/v1";
+    let hostile_title = "Notes\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{1b}]0;pwned\u{7}";
+    let hostile_text = "see \u{1b}]8;;https://evil.example\u{1b}\\docs\u{1b}]8;;\u{1b}\\ bz now";
+    let file = data.path().join("conversations.json");
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&serde_json::json!([
+            { "title": hostile_title, "conversation_id": "hostile",
+              "mapping": { "q": { "id": "q", "parent": null, "message": {
+                  "author": { "role": "user" }, "create_time": 1_700_000_000.0,
+                  "content": { "parts": [hostile_text] } } } } }
+        ]))
+        .unwrap(),
+    )
+    .unwrap();
+    let (code, _, err) = run(
+        data.path(),
+        base,
+        &["history", "import", file.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let clean = |s: &str| !s.chars().any(|c| c == '\u{1b}' || c == '\u{7}');
+
+    let (_, list, _) = run(data.path(), base, &["history", "list"]).await;
+    assert!(list.contains("Notes]52;c;cm0gLXJmIH4=]0;pwned"), "{list:?}");
+    assert!(clean(&list), "{list:?}");
+    // A short query (a scan) and a long one (the index), with their highlight marks.
+    for query in ["bz", "docs"] {
+        let (_, found, _) = run(data.path(), base, &["history", "search", query]).await;
+        assert!(found.contains(&format!("«{query}»")), "{found:?}");
+        assert!(clean(&found), "{found:?}");
+    }
+    let id = list.split_whitespace().next().unwrap().to_owned();
+    let (code, _, err) = run(data.path(), base, &["history", "delete", &id, "--yes"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(clean(&err), "{err:?}");
+}

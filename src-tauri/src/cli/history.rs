@@ -1,5 +1,6 @@
 //! `palaver history`: the same history the app shows, from the terminal.
 
+use super::terminal::{one_line, printable};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::history::{HistoryDb, HistoryError};
 use std::io::{BufRead, IsTerminal, Write};
@@ -61,7 +62,7 @@ fn date(ms: i64) -> String {
 }
 
 fn fail(e: &HistoryError) -> i32 {
-    eprintln!("error: {e}");
+    eprintln!("error: {}", printable(&e.to_string()));
     match e {
         HistoryError::NotFound(_) | HistoryError::Invalid(_) => EXIT_USAGE,
         _ => EXIT_FAILED,
@@ -80,7 +81,8 @@ pub fn run(action: HistoryAction) -> i32 {
             HistoryAction::List { limit } => {
                 for c in db.list_conversations(limit, 0)? {
                     let pin = if c.pinned { "📌 " } else { "" };
-                    let _ = writeln!(out, "{}  {}  {pin}{}", c.id, date(c.updated_at), c.title);
+                    let title = one_line(&c.title);
+                    let _ = writeln!(out, "{}  {}  {pin}{title}", c.id, date(c.updated_at));
                 }
             }
             HistoryAction::Search { query } => {
@@ -92,17 +94,32 @@ pub fn run(action: HistoryAction) -> i32 {
                     ("«", "»")
                 };
                 for hit in db.search(&query, 50)? {
-                    let snippet = hit
+                    // The marks are control characters themselves: keep them apart from the
+                    // text while it is cleaned, then turn them into the highlight.
+                    let snippet: String = hit
                         .snippet
-                        .replace(crate::history::search_marks::START, on)
-                        .replace(crate::history::search_marks::END, off)
-                        .replace('\n', " ");
-                    let _ = writeln!(out, "{}  {}: {snippet}", hit.conversation_id, hit.title);
+                        .split(crate::history::search_marks::START)
+                        .map(|part| {
+                            part.split(crate::history::search_marks::END)
+                                .map(|text| one_line(text).into_owned())
+                                .collect::<Vec<_>>()
+                                .join(off)
+                        })
+                        .collect::<Vec<_>>()
+                        .join(on);
+                    let title = one_line(&hit.title);
+                    let _ = writeln!(out, "{}  {title}: {snippet}", hit.conversation_id);
                 }
             }
             HistoryAction::Show { id } => {
                 let id = db.find_conversation(&id)?;
-                let _ = write!(out, "{}", db.export_markdown(&id)?);
+                let text = db.export_markdown(&id)?;
+                // On a terminal, shown to a person; piped, the conversation exactly.
+                if std::io::stdout().is_terminal() {
+                    let _ = write!(out, "{}", printable(&text));
+                } else {
+                    let _ = write!(out, "{text}");
+                }
             }
             HistoryAction::Export { id, format } => match (format, id) {
                 (Format::Markdown, Some(id)) => {
@@ -135,10 +152,7 @@ pub fn run(action: HistoryAction) -> i32 {
                     report.conversations_added, report.messages_added, report.conversations_skipped
                 );
                 for rejected in &report.rejected {
-                    eprintln!(
-                        "Not imported: {}",
-                        super::terminal::one_line(&rejected.to_string())
-                    );
+                    eprintln!("Not imported: {}", one_line(&rejected.to_string()));
                 }
                 if !report.rejected.is_empty() && report.conversations_added == 0 {
                     return Ok(EXIT_FAILED);
@@ -147,7 +161,7 @@ pub fn run(action: HistoryAction) -> i32 {
             HistoryAction::Delete { id, yes } => {
                 let id = db.find_conversation(&id)?;
                 let title = db.conversation(&id)?.conversation.title;
-                let title = super::terminal::one_line(&title);
+                let title = one_line(&title);
                 if !yes && !confirm(&format!("Delete “{title}”? [y/N] "))? {
                     eprintln!("Kept “{title}”.");
                     return Ok(EXIT_OK);
