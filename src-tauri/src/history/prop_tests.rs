@@ -168,7 +168,12 @@ proptest! {
             terms.push(query.trim().to_owned());
             let terms: Vec<String> = terms
                 .into_iter()
-                .map(|t| t.chars().filter(|c| *c != MARK_START && *c != MARK_END).collect::<String>())
+                // Search drops the marks and NUL from a query, as it documents.
+                .map(|t| {
+                    t.chars()
+                        .filter(|c| *c != MARK_START && *c != MARK_END && *c != '\0')
+                        .collect::<String>()
+                })
                 .filter(|t| !t.trim().is_empty())
                 .collect();
             for hit in hits {

@@ -228,7 +228,7 @@ impl HistoryDb {
     /// Titles and messages matching `query`, newest first, each with a marked snippet.
     /// Snippets are made here rather than by FTS5's `snippet()`, so that both kinds of
     /// query mark matches the same way and text that itself holds the mark characters
-    /// cannot fake a highlight.
+    /// cannot fake a highlight. The mark characters and NUL are dropped from the query.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
         // A NUL ends an FTS5 query string early ("unterminated string"): it never matches.
         let query: String = query

@@ -216,10 +216,11 @@ pub struct Turn {
 pub(crate) const SUMMARY_COLUMNS: &str = "id, title, created_at, updated_at, pinned, model, source";
 
 /// The columns [`message`] maps, from `messages m`. A reply still streaming keeps its text
-/// in `message_parts`: it is added to what `messages` holds, in checkpoint order.
+/// in `message_parts`: it is added to what `messages` holds, in checkpoint order (only for
+/// such rows: `CASE` spares the others the lookup).
 pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.parent_id, m.role,
-    m.content || coalesce((SELECT group_concat(p.content, '' ORDER BY p.seq) FROM message_parts p WHERE p.message_id = m.id), ''),
-    m.reasoning || coalesce((SELECT group_concat(p.reasoning, '' ORDER BY p.seq) FROM message_parts p WHERE p.message_id = m.id), ''),
+    CASE WHEN m.status = 'streaming' THEN m.content || coalesce((SELECT group_concat(p.content, '' ORDER BY p.seq) FROM message_parts p WHERE p.message_id = m.id), '') ELSE m.content END,
+    CASE WHEN m.status = 'streaming' THEN m.reasoning || coalesce((SELECT group_concat(p.reasoning, '' ORDER BY p.seq) FROM message_parts p WHERE p.message_id = m.id), '') ELSE m.reasoning END,
     m.status, m.finish_reason, m.error_kind, m.error_message, m.model, m.prompt_tokens,
     m.completion_tokens, m.created_at";
 
@@ -766,37 +767,24 @@ fn insert_message(
 
 /// The messages from the root down to `leaf`, each with its versions.
 ///
-/// The walk up is bounded by [`MAX_TREE_DEPTH`] and ends where a message repeats: a tree
-/// with a loop (written by an older import) shows the path up to the loop.
+/// The walk up is bounded by [`MAX_TREE_DEPTH`], and a message met twice (a loop, written
+/// by an older import) is kept once, at its first depth: such a tree shows the path up to
+/// the loop instead of hanging the read.
 fn branch(conn: &rusqlite::Connection, leaf: &str) -> Result<Vec<StoredMessage>> {
-    let mut up = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "WITH RECURSIVE path(id, parent, depth) AS (
              SELECT id, parent_id, 0 FROM messages WHERE id = ?1
              UNION ALL
              SELECT m.id, m.parent_id, path.depth + 1 FROM messages m JOIN path ON m.id = path.parent
              WHERE path.depth < ?2
-         )
-         SELECT id, depth FROM path",
-    )?;
-    let mut path: Vec<(i64, String)> = Vec::new();
-    let mut seen = HashSet::new();
-    let mut rows = up.query(params![leaf, MAX_TREE_DEPTH as i64])?;
-    while let Some(row) = rows.next()? {
-        let id: String = row.get(0)?;
-        if !seen.insert(id.clone()) {
-            break;
-        }
-        path.push((row.get(1)?, id));
-    }
-    drop(rows);
-    path.sort_by_key(|(depth, _)| std::cmp::Reverse(*depth));
-    let mut one = conn.prepare_cached(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?1"
+         ),
+         once AS (SELECT id, min(depth) AS depth FROM path GROUP BY id)
+         SELECT {MESSAGE_COLUMNS} FROM once JOIN messages m ON m.id = once.id
+         ORDER BY once.depth DESC"
     ))?;
-    let mut messages = Vec::with_capacity(path.len());
-    for (_, id) in &path {
-        messages.push(one.query_row([id], message)?);
-    }
+    let mut messages: Vec<StoredMessage> = stmt
+        .query_map(params![leaf, MAX_TREE_DEPTH as i64], message)?
+        .collect::<rusqlite::Result<_>>()?;
     // Every message's versions in one pass over the conversation's (parent, id) pairs.
     let mut all = conn.prepare_cached(
         "SELECT parent_id, id FROM messages
