@@ -10,12 +10,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Creates `dir` (and its parents) if needed, readable by this user alone.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    restrict(dir, 0o700)
-}
-
 /// Replaces the contents of `path` with `bytes` in one step.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
@@ -57,20 +51,51 @@ fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
-/// Sets Unix permission bits on `path`; nothing elsewhere (Windows profiles are private to
-/// their user already).
+/// Creates `dir` (and its missing parents) readable by its owner only, and tightens it to
+/// `0700` if it exists with more. Elsewhere than Unix it only creates the directory.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)?;
+    restrict(dir, 0o700)
+}
+
+/// Takes group and other permissions away from `path` when it has any. A file we may not
+/// change (another owner's) is used as it is, with a warning: refusing to open it would
+/// protect nothing.
 pub fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let current = std::fs::metadata(path)?.permissions().mode() & 0o777;
-        if current != mode {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        let current = std::fs::metadata(path)?.permissions().mode();
+        if current & 0o077 != 0 {
+            if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+                tracing::warn!(path = %path.display(), error = %e, "could not make private");
+            }
         }
     }
     #[cfg(not(unix))]
     let _ = (path, mode);
     Ok(())
+}
+
+/// Creates `path` empty and `0600` if it does not exist (before SQLite creates it with the
+/// umask's permissions), or tightens an existing one.
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?;
+    restrict(path, 0o600)
 }
 
 #[cfg(test)]

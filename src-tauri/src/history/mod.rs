@@ -46,6 +46,7 @@ pub use store::{
     TurnRequest,
 };
 
+use crate::files::{create_private_dir, create_private_file};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -101,53 +102,6 @@ pub struct HistoryDb {
     path: PathBuf,
     /// Held while this history is open; none for an in-memory one.
     writer: Option<writers::WriterLock>,
-}
-
-/// Creates `dir` (and its missing parents) readable by its owner only, and tightens it to
-/// `0700` if it exists with more. Elsewhere than Unix it only creates the directory.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)?;
-    restrict(dir, 0o700)
-}
-
-/// Takes group and other permissions away from `path` when it has any. A file we may not
-/// change (another owner's) is used as it is, with a warning: refusing to open it would
-/// protect nothing.
-fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let current = std::fs::metadata(path)?.permissions().mode();
-        if current & 0o077 != 0 {
-            if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
-                tracing::warn!(path = %path.display(), error = %e, "could not make private");
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = (path, mode);
-    Ok(())
-}
-
-/// Creates the history file `0600` before SQLite does (SQLite would use the umask), or
-/// tightens an existing one.
-fn create_private_file(path: &Path) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?;
-    restrict(path, 0o600)
 }
 
 impl HistoryDb {

@@ -41,7 +41,7 @@ pub(crate) fn writers_dir(db_path: &Path) -> Option<PathBuf> {
 impl WriterLock {
     /// Creates and locks a lock file of our own in `dir` (created `0700` if missing).
     pub(crate) fn acquire(dir: &Path) -> std::io::Result<WriterLock> {
-        super::create_private_dir(dir)?;
+        crate::files::create_private_dir(dir)?;
         let id = uuid::Uuid::new_v4().to_string();
         let staging = dir.join(format!("{id}.starting"));
         let path = dir.join(format!("{id}{LOCK_SUFFIX}"));
