@@ -113,22 +113,17 @@ pub fn run(action: HistoryAction) -> i32 {
             }
             HistoryAction::Show { id } => {
                 let id = db.find_conversation(&id)?;
-                let text = db.export_markdown(&id)?;
-                // On a terminal, shown to a person; piped, the conversation exactly.
-                if std::io::stdout().is_terminal() {
-                    let _ = write!(out, "{}", printable(&text));
-                } else {
-                    let _ = write!(out, "{text}");
-                }
+                write_markdown(&mut out, &db.export_markdown(&id)?);
             }
             HistoryAction::Export { id, format } => match (format, id) {
                 (Format::Markdown, Some(id)) => {
                     let id = db.find_conversation(&id)?;
-                    let _ = write!(out, "{}", db.export_markdown(&id)?);
+                    write_markdown(&mut out, &db.export_markdown(&id)?);
                 }
                 (Format::Markdown, None) => {
                     for c in db.list_conversations(usize::MAX >> 1, 0)? {
-                        let _ = write!(out, "{}\n---\n\n", db.export_markdown(&c.id)?);
+                        write_markdown(&mut out, &db.export_markdown(&c.id)?);
+                        let _ = write!(out, "\n---\n\n");
                     }
                 }
                 (Format::Json, id) => {
@@ -175,6 +170,16 @@ pub fn run(action: HistoryAction) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => fail(&e),
+    }
+}
+
+/// Markdown for a person on a terminal has its control sequences removed; piped to a file
+/// or a program, it is the conversation exactly.
+fn write_markdown(out: &mut impl Write, text: &str) {
+    if std::io::stdout().is_terminal() {
+        let _ = write!(out, "{}", printable(text));
+    } else {
+        let _ = write!(out, "{text}");
     }
 }
 
