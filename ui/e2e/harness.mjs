@@ -41,6 +41,26 @@ async function startDriver(env) {
   }
 }
 
+/**
+ * Ends every process still running with `PALAVER_DATA_DIR=dataDir` in its environment — the
+ * app and its WebKit helpers — and returns how many there were. A WebDriver session that
+ * ends normally leaves none; one left over would hold the test runner's output pipe (the
+ * app inherits it through tauri-driver) and keep the suite from ever finishing.
+ * @param {string} dataDir
+ */
+function killLeftovers(dataDir) {
+  const marker = `PALAVER_DATA_DIR=${dataDir}\0`;
+  let killed = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    let env = '';
+    try { env = readFileSync(`/proc/${name}/environ`, 'latin1'); } catch { continue; }
+    if (!env.includes(marker)) continue;
+    try { process.kill(Number(name), 'SIGKILL'); killed += 1; } catch { /* already gone */ }
+  }
+  return killed;
+}
+
 export function filesContaining(dir, needle) {
   const hits = [];
   for (const name of readdirSync(dir)) {
@@ -80,6 +100,9 @@ export async function startStack({ mockArgs = [], env = () => ({}) } = {}) {
       spawnSync('pkill', ['-f', `WebKitWebDriver.*${NATIVE_PORT}`]);
       mock.stdin.end();
       mock.kill();
+      await new Promise((r) => setTimeout(r, 500));
+      const leftovers = killLeftovers(dataDir);
+      if (leftovers) console.error(`# warning: ${leftovers} process(es) of the app outlived the WebDriver session and were killed`);
     },
     async stats() {
       const res = await fetch(`${base.replace(/\/v1$/, '')}/_mock/stats`);
