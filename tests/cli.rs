@@ -12,7 +12,11 @@ const KEY: &str = "sk-cli-test-key-9876543210ABCD";
 /// The binary with a clean environment: no user keyring (the D-Bus address leads nowhere,
 /// so the keyring fails fast), the key from `OPENAI_API_KEY`.
 fn palaver(server: &MockServer) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_palaver"));
+    in_test_env(Command::new(env!("CARGO_BIN_EXE_palaver")), server)
+}
+
+/// `cmd` (the binary, or a program that starts it) with the tests' environment and pipes.
+fn in_test_env(mut cmd: Command, server: &MockServer) -> Command {
     cmd.env_remove("OPENAI_API_KEY")
         .env_remove("OPENAI_BASE_URL")
         .env_remove("PALAVER_MODEL")
@@ -466,22 +470,9 @@ async fn escape_sequences_from_a_server_never_reach_the_terminal() {
     // On a terminal (a pseudo-terminal from `script`), the answer is shown without them.
     server.push(Reply::answer(&[hostile]));
     let command = format!("{} ask Hello", env!("CARGO_BIN_EXE_palaver"));
-    let child = Command::new("script")
-        .args(["-qefc", &command, "/dev/null"])
-        .env("OPENAI_API_KEY", KEY)
-        .env("OPENAI_BASE_URL", server.base_url())
-        .env("PALAVER_DATA_DIR", data_dir())
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/palaver-test-bus",
-        )
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut script = Command::new("script");
+    script.args(["-qefc", &command, "/dev/null"]);
+    let child = in_test_env(script, &server).spawn().unwrap();
     let out = finish(child).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 
 fn palaver(data: &Path, base: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_palaver"));
@@ -40,6 +40,26 @@ async fn run(data: &Path, base: &str, args: &[&str]) -> (i32, String, String) {
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
     )
+}
+
+/// Starts `palaver ask` against a server that sends `text` and then stalls, and returns once
+/// `text` is on its stdout and the checkpoint has had its half second.
+async fn ask_until_stalled(data: &Path, base: &str, prompt: &str, text: &str) -> Child {
+    let mut child = palaver(data, base).args(["ask", prompt]).spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&seen).contains(text) {
+            let n = stdout.read(&mut buf).await.unwrap();
+            assert!(n > 0);
+            seen.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("the text was never shown");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    child
 }
 
 #[tokio::test]
@@ -179,24 +199,9 @@ async fn a_killed_process_loses_nothing_it_showed() {
             .write(chunk("The first half of a long answer"))
             .stall(),
     );
-    let mut child = palaver(data.path(), &base)
-        .args(["ask", "Tell me everything"])
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut seen = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), async {
-        let mut buf = [0u8; 256];
-        while !String::from_utf8_lossy(&seen).contains("long answer") {
-            let n = stdout.read(&mut buf).await.unwrap();
-            assert!(n > 0);
-            seen.extend_from_slice(&buf[..n]);
-        }
-    })
-    .await
-    .expect("the text was never shown");
-    // Give the checkpoint its half second, then kill without warning.
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // The text is shown and its checkpoint had its half second: kill without warning.
+    let mut child =
+        ask_until_stalled(data.path(), &base, "Tell me everything", "long answer").await;
     let pid = child.id().unwrap().to_string();
     assert!(std::process::Command::new("kill")
         .args(["-KILL", &pid])
@@ -350,23 +355,7 @@ async fn another_process_leaves_a_live_reply_alone() {
     let server = MockServer::start().await.unwrap();
     let base = server.base_url();
     server.push(Reply::sse().write(chunk("Still being written")).stall());
-    let mut child = palaver(data.path(), &base)
-        .args(["ask", "Think slowly"])
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut seen = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), async {
-        let mut buf = [0u8; 256];
-        while !String::from_utf8_lossy(&seen).contains("being written") {
-            let n = stdout.read(&mut buf).await.unwrap();
-            assert!(n > 0);
-            seen.extend_from_slice(&buf[..n]);
-        }
-    })
-    .await
-    .expect("the text was never shown");
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut child = ask_until_stalled(data.path(), &base, "Think slowly", "being written").await;
 
     // A second process starts (and recovers dead writers' replies) while the first streams.
     let (code, json, err) = run(data.path(), &base, &["history", "export"]).await;
