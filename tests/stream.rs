@@ -6,12 +6,12 @@ use mock_openai::{
     chunk, event, finish_chunk, reasoning_chunk, role_chunk, tokens_text, usage_chunk, MockServer,
     Reply, DONE,
 };
-use palaver::chat::{stream_reply, ChatEvent, StreamIds};
-use palaver::llm::{
+use palaver_core::chat::{stream_reply, ChatEvent, StreamIds};
+use palaver_core::llm::{
     ChatError, ChatRequest, ClientOptions, Endpoint, ErrorKind, FinishReason, LlmClient, Message,
     RetryPolicy, StreamEvent, StreamSink, Usage,
 };
-use palaver::secrets::ApiKey;
+use palaver_core::secrets::ApiKey;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 

@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 use mock_openai::{chunk, finish_chunk, reasoning_chunk, DONE};
-use palaver::llm::{
+use palaver_core::llm::{
     read_event_stream, ChatError, FinishReason, StreamEvent, StreamLimits, StreamSink,
 };
 use proptest::prelude::*;

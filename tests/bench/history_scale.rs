@@ -8,7 +8,7 @@
 //! Prints figures; asserts nothing about time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use palaver::history::{ExportFile, HistoryDb, FILE_NAME};
+use palaver_core::history::{ExportFile, HistoryDb, FILE_NAME};
 use serde_json::json;
 use std::time::{Duration, Instant};
 

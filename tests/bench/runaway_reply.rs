@@ -11,8 +11,8 @@
 //! asserts nothing about time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use palaver::history::{HistoryDb, Source, TurnKind, TurnRequest, FILE_NAME};
-use palaver::llm::FinishReason;
+use palaver_core::history::{HistoryDb, Source, TurnKind, TurnRequest, FILE_NAME};
+use palaver_core::llm::FinishReason;
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -16,8 +16,8 @@
 )]
 
 use mock_openai::{DemoOptions, Fallback, MockServer};
-use palaver::chat::{stream_reply, ChatEvent, StreamIds};
-use palaver::llm::{ChatRequest, ClientOptions, Endpoint, LlmClient, Message};
+use palaver_core::chat::{stream_reply, ChatEvent, StreamIds};
+use palaver_core::llm::{ChatRequest, ClientOptions, Endpoint, LlmClient, Message};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! Errors as the webview receives them: `{ kind, message }` with a stable `kind`.
 
-use crate::llm::{BadBaseUrl, ChatError, ErrorKind};
-use crate::secrets::SecretError;
+use palaver_core::llm::{BadBaseUrl, ChatError, ErrorKind};
+use palaver_core::secrets::SecretError;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, thiserror::Error)]
@@ -45,9 +45,9 @@ impl From<BadBaseUrl> for CommandError {
     }
 }
 
-impl From<crate::history::HistoryError> for CommandError {
-    fn from(e: crate::history::HistoryError) -> Self {
-        use crate::history::HistoryError as H;
+impl From<palaver_core::history::HistoryError> for CommandError {
+    fn from(e: palaver_core::history::HistoryError) -> Self {
+        use palaver_core::history::HistoryError as H;
         let kind = match &e {
             H::NotFound(_) => "not_found",
             H::Invalid(_) => "bad_request",

@@ -20,7 +20,7 @@ pub fn to_running_instance() -> bool {
     let Ok(conn) = dbus::blocking::Connection::new_session() else {
         return false;
     };
-    let (name, path) = plugin_address(crate::paths::IDENTIFIER);
+    let (name, path) = plugin_address(palaver_core::paths::IDENTIFIER);
     let argv: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
@@ -67,6 +67,6 @@ mod tests {
     fn the_identifier_is_the_apps() {
         let config: serde_json::Value =
             serde_json::from_str(include_str!("../../../tauri.conf.json")).unwrap();
-        assert_eq!(config["identifier"], crate::paths::IDENTIFIER);
+        assert_eq!(config["identifier"], palaver_core::paths::IDENTIFIER);
     }
 }

@@ -8,7 +8,7 @@
 mod commands;
 mod error;
 mod handover;
-mod settings;
+
 mod shortcut;
 mod state;
 mod tray;
@@ -16,9 +16,10 @@ mod windows;
 
 pub use commands::ALL as COMMANDS;
 
-use crate::history::HistoryDb;
-use crate::llm::{ClientOptions, LlmClient};
-use crate::secrets::OsKeyring;
+use palaver_core::history::HistoryDb;
+use palaver_core::llm::{ClientOptions, LlmClient};
+use palaver_core::secrets::OsKeyring;
+use palaver_core::settings;
 use state::{Core, SettingsState, StreamRegistry, TrayState};
 use std::sync::{Arc, Mutex};
 use tauri::{Emitter, Manager, Runtime, WindowEvent};
@@ -248,8 +249,8 @@ fn setup_desktop<R: Runtime>(
 }
 
 fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), Box<dyn std::error::Error>> {
-    let data_dir = crate::paths::data_dir();
-    crate::files::create_private_dir(&data_dir).map_err(|e| {
+    let data_dir = palaver_core::paths::data_dir();
+    palaver_core::files::create_private_dir(&data_dir).map_err(|e| {
         format!(
             "cannot create the data directory {}: {e}",
             data_dir.display()
@@ -260,7 +261,7 @@ fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), Box<dyn std::error
     let mut notices: Vec<String> = settings_notice.into_iter().collect();
     // A history that cannot be opened is reported and left alone; this session then keeps
     // its conversations in memory only.
-    let history = match HistoryDb::open(&data_dir.join(crate::history::FILE_NAME)) {
+    let history = match HistoryDb::open(&data_dir.join(palaver_core::history::FILE_NAME)) {
         Ok(db) => {
             if let Err(e) = db.recover_interrupted() {
                 tracing::warn!(error = %e, "could not mark interrupted replies");

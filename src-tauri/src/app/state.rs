@@ -1,9 +1,9 @@
 //! What the shell keeps between commands: small managed types, one concern each.
 
-use super::settings::{Settings, SettingsPersistence};
-use crate::history::HistoryDb;
-use crate::llm::LlmClient;
-use crate::secrets::SecretStore;
+use palaver_core::history::HistoryDb;
+use palaver_core::llm::LlmClient;
+use palaver_core::secrets::SecretStore;
+use palaver_core::settings::{Settings, SettingsPersistence};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;

@@ -6,7 +6,7 @@
 //! GNOME only with the AppIndicator extension). Without one there is no tray, and closing
 //! the main window quits instead of hiding it, so nothing is stranded in the background.
 
-use crate::history::ConversationSummary;
+use palaver_core::history::ConversationSummary;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -152,7 +152,7 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>, entries: &[Option<Entry>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::Source;
+    use palaver_core::history::Source;
 
     fn conversation(id: &str, title: &str) -> ConversationSummary {
         ConversationSummary {

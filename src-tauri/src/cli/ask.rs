@@ -2,15 +2,15 @@
 
 use super::terminal::printable;
 use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
-use crate::chat::{
+use palaver_core::chat::{
     endpoint_for, run_turn, stream_reply, ChatEvent, ChatSink, KeyPolicy, StreamIds,
 };
-use crate::history::{HistoryDb, Source, Turn, TurnKind, TurnRequest};
-use crate::llm::{
+use palaver_core::history::{HistoryDb, Source, Turn, TurnKind, TurnRequest};
+use palaver_core::llm::{
     ChatError, ChatRequest, ClientOptions, Endpoint, ErrorKind, FinishReason, LlmClient, Message,
     RetryPolicy, OPENAI_BASE_URL,
 };
-use crate::secrets::{OsKeyring, DEFAULT_PROFILE};
+use palaver_core::secrets::{OsKeyring, DEFAULT_PROFILE};
 use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 
 use super::terminal::{one_line, printable};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use crate::history::{HistoryDb, HistoryError};
+use palaver_core::history::{HistoryDb, HistoryError};
 use std::io::{BufRead, IsTerminal, Write};
 
 #[derive(Debug, clap::Subcommand)]
@@ -98,9 +98,9 @@ pub fn run(action: HistoryAction) -> i32 {
                     // text while it is cleaned, then turn them into the highlight.
                     let snippet: String = hit
                         .snippet
-                        .split(crate::history::search_marks::START)
+                        .split(palaver_core::history::search_marks::START)
                         .map(|part| {
-                            part.split(crate::history::search_marks::END)
+                            part.split(palaver_core::history::search_marks::END)
                                 .map(|text| one_line(text).into_owned())
                                 .collect::<Vec<_>>()
                                 .join(off)

@@ -6,8 +6,10 @@
 
 use super::terminal::printable;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use crate::llm::{origin_of_base_url, OPENAI_BASE_URL};
-use crate::secrets::{self, ApiKey, KeySource, OsKeyring, SecretError, StoredKey, DEFAULT_PROFILE};
+use palaver_core::llm::{origin_of_base_url, OPENAI_BASE_URL};
+use palaver_core::secrets::{
+    self, ApiKey, KeySource, OsKeyring, SecretError, StoredKey, DEFAULT_PROFILE,
+};
 use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
 

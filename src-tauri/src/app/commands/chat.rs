@@ -4,8 +4,8 @@
 use crate::app::commands::history::{emit_changed, with_history, SAVE_FAILED};
 use crate::app::error::CommandError;
 use crate::app::state::{Core, SettingsState, StreamRegistry};
-use crate::chat::{endpoint_for, run_turn, ChatEvent, ChatSink};
-use crate::history::{Source, TurnKind, TurnRequest};
+use palaver_core::chat::{endpoint_for, run_turn, ChatEvent, ChatSink};
+use palaver_core::history::{Source, TurnKind, TurnRequest};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tauri::ipc::Channel;

@@ -7,7 +7,7 @@
 
 use crate::app::error::CommandError;
 use crate::app::state::Core;
-use crate::history::{
+use palaver_core::history::{
     ConversationSummary, ConversationView, HistoryDb, ImportProgress, ImportReport, SearchHit,
 };
 use serde::Serialize;
@@ -209,7 +209,7 @@ pub async fn export_conversation<R: Runtime>(
     };
     let written = path.clone();
     tauri::async_runtime::spawn_blocking(move || {
-        crate::files::write_atomic(&written, contents.as_bytes())
+        palaver_core::files::write_atomic(&written, contents.as_bytes())
     })
     .await
     .map_err(|e| CommandError::new("storage", e.to_string()))?

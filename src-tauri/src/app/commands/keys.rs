@@ -4,8 +4,8 @@
 
 use crate::app::error::CommandError;
 use crate::app::state::{Core, SettingsState};
-use crate::llm::origin_of_base_url;
-use crate::secrets::{self, ApiKey, KeyStatus, StoredKey, DEFAULT_PROFILE};
+use palaver_core::llm::origin_of_base_url;
+use palaver_core::secrets::{self, ApiKey, KeyStatus, StoredKey, DEFAULT_PROFILE};
 use std::sync::Arc;
 use tauri::State;
 

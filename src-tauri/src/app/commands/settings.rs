@@ -1,10 +1,10 @@
 //! Settings: read, save (broadcast as `settings://changed`), and the server's model list.
 
 use crate::app::error::CommandError;
-use crate::app::settings::Settings;
 use crate::app::state::{Core, SettingsState};
-use crate::chat::{endpoint_for, KeyPolicy};
-use crate::llm::origin_of_base_url;
+use palaver_core::chat::{endpoint_for, KeyPolicy};
+use palaver_core::llm::origin_of_base_url;
+use palaver_core::settings::Settings;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +33,7 @@ fn view(state: &SettingsState, notice: Option<String>) -> SettingsView {
         effective_base_url,
         base_url_from_env,
         notice,
-        data_dir: crate::paths::data_dir().display().to_string(),
+        data_dir: palaver_core::paths::data_dir().display().to_string(),
     }
 }
 
@@ -54,8 +54,10 @@ pub async fn save_settings<R: Runtime>(
     state: State<'_, SettingsState>,
     settings: Settings,
 ) -> Result<SettingsView, CommandError> {
-    let settings = settings
+    let mut settings = settings
         .validated()
+        .map_err(|m| CommandError::new("bad_request", m))?;
+    settings.quick_ask_shortcut = crate::app::shortcut::check(&settings.quick_ask_shortcut)
         .map_err(|m| CommandError::new("bad_request", m))?;
     let previous = state.get();
     if previous.start_at_login != settings.start_at_login {
@@ -112,5 +114,8 @@ pub async fn list_models(
         policy,
     )
     .await?;
-    Ok(crate::llm::list_models(core.client.http(), &endpoint, Duration::from_secs(10)).await?)
+    Ok(
+        palaver_core::llm::list_models(core.client.http(), &endpoint, Duration::from_secs(10))
+            .await?,
+    )
 }

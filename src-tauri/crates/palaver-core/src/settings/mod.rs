@@ -12,6 +12,8 @@ use crate::secrets::DEFAULT_PROFILE;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub mod shortcut;
+
 pub const FILE_NAME: &str = "settings.json";
 pub const BASE_URL_ENV: &str = "OPENAI_BASE_URL";
 
@@ -79,7 +81,7 @@ impl Default for Settings {
             temperature: None,
             theme: Theme::System,
             onboarded: false,
-            quick_ask_shortcut: super::shortcut::DEFAULT.to_owned(),
+            quick_ask_shortcut: shortcut::DEFAULT.to_owned(),
             close_to_tray: true,
             start_at_login: false,
             notify_when_done: true,
@@ -104,7 +106,7 @@ impl Settings {
                 return Err("The temperature must be between 0 and 2.".to_owned());
             }
         }
-        self.quick_ask_shortcut = super::shortcut::normalize(&self.quick_ask_shortcut)?;
+        self.quick_ask_shortcut = shortcut::normalize(&self.quick_ask_shortcut)?;
         if self.profile.id.trim().is_empty() {
             self.profile.id = DEFAULT_PROFILE.to_owned();
         }

@@ -729,7 +729,7 @@ mod tests {
 
     #[test]
     fn chatgpt_export_with_its_tree_imports_once() {
-        let fixture = include_bytes!("../../../tests/fixtures/chatgpt-conversations.json");
+        let fixture = include_bytes!("../../../../../tests/fixtures/chatgpt-conversations.json");
         let (_a, db) = open();
         let report = db.import(fixture).unwrap();
         assert_eq!(report.conversations_added, 2);
