@@ -5,8 +5,10 @@
 //! tauri-plugin-store, windows declared in `windows`. Tokens reach the webview over one
 //! `ipc::Channel` per request; broadcasts to every window (`settings://changed`) use events.
 
+pub mod bindings;
 mod commands;
 mod error;
+pub mod events;
 mod handover;
 
 mod shortcut;
@@ -189,7 +191,7 @@ fn on_tray_menu<R: Runtime>(app: &tauri::AppHandle<R>, id: &str) {
         tray::QUICK_ASK => windows::show_quick_ask(app),
         tray::OPEN => windows::show_main(app).map(|_| ()),
         tray::CHECK_UPDATES => windows::show_main(app)
-            .and_then(|main| main.emit_to(windows::MAIN, commands::updates::CHECK_REQUESTED, ())),
+            .and_then(|main| main.emit_to(windows::MAIN, events::UPDATE_CHECK_REQUESTED, ())),
         tray::QUIT => {
             app.exit(0);
             Ok(())
@@ -232,7 +234,7 @@ fn setup_desktop<R: Runtime>(
         let mut notice = state.notice.lock().unwrap_or_else(|p| p.into_inner());
         *notice = Some(match notice.take() {
             Some(n) => format!("{n} {message}"),
-            None => message,
+            None => message.0,
         });
     }
     // The main window comes first (it is the one a WebDriver session attaches to); quick

@@ -5,26 +5,33 @@
 //! the desktop's own settings, does the same (see the README).
 
 pub use palaver_core::settings::shortcut::label;
-use palaver_core::settings::shortcut::normalize;
+use palaver_core::settings::shortcut::{normalize, BadShortcut};
 use std::str::FromStr;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, Shortcut};
 
 /// Checks a combination typed in the settings: its shape ([`normalize`]) and that the
 /// desktop's shortcut parser knows every key in it. Returns it in a stable spelling.
-pub fn check(combination: &str) -> Result<String, String> {
+pub fn check(combination: &str) -> Result<String, BadShortcut> {
     let combination = normalize(combination)?;
     Shortcut::from_str(&combination).map_err(|e| {
-        format!("“{combination}” is not a key combination Palaver understands ({e}).")
+        BadShortcut(format!(
+            "“{combination}” is not a key combination Palaver understands ({e})."
+        ))
     })?;
     Ok(combination)
 }
+
+/// Why the desktop would not give Palaver a combination, or what `replace` kept instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ShortcutTaken(pub String);
 
 /// What `replace` needs of the desktop's shortcut registry.
 pub trait Registry {
     fn is_registered(&self, combination: &str) -> bool;
     /// Fails when the combination cannot be had, e.g. another app holds it.
-    fn register(&self, combination: &str) -> Result<(), String>;
+    fn register(&self, combination: &str) -> Result<(), ShortcutTaken>;
     fn unregister(&self, combination: &str);
 }
 
@@ -32,10 +39,10 @@ impl<R: Runtime> Registry for AppHandle<R> {
     fn is_registered(&self, combination: &str) -> bool {
         self.global_shortcut().is_registered(combination)
     }
-    fn register(&self, combination: &str) -> Result<(), String> {
+    fn register(&self, combination: &str) -> Result<(), ShortcutTaken> {
         self.global_shortcut()
             .register(combination)
-            .map_err(|e| e.to_string())
+            .map_err(|e| ShortcutTaken(e.to_string()))
     }
     fn unregister(&self, combination: &str) {
         let _ = self.global_shortcut().unregister(combination);
@@ -44,7 +51,11 @@ impl<R: Runtime> Registry for AppHandle<R> {
 
 /// Registers `new` in place of `old`. If `new` cannot be had (another app holds it), `old`
 /// stays registered and the error says so.
-pub fn replace(registry: &impl Registry, old: Option<&str>, new: &str) -> Result<(), String> {
+pub fn replace(
+    registry: &impl Registry,
+    old: Option<&str>,
+    new: &str,
+) -> Result<(), ShortcutTaken> {
     let old = old.filter(|o| *o != new);
     if let Some(old) = old {
         registry.unregister(old);
@@ -54,10 +65,10 @@ pub fn replace(registry: &impl Registry, old: Option<&str>, new: &str) -> Result
     }
     registry.register(new).map_err(|e| {
         let kept = old.filter(|o| registry.register(o).is_ok()).map(label);
-        match kept {
+        ShortcutTaken(match kept {
             Some(kept) => format!("{} is taken by another app or the desktop ({e}); {kept} still opens quick ask.", label(new)),
             None => format!("{} could not be registered ({e}). Bind `palaver --quick-ask` to a key in the desktop's settings instead.", label(new)),
-        }
+        })
     })
 }
 
@@ -72,8 +83,9 @@ mod tests {
         assert_eq!(check(DEFAULT).unwrap(), DEFAULT);
         assert!(check("Ctrl+Shift+NotAKey")
             .unwrap_err()
+            .0
             .contains("not a key combination"));
-        assert!(check("Space").unwrap_err().contains("needs a modifier"));
+        assert!(check("Space").unwrap_err().0.contains("needs a modifier"));
     }
 
     /// A desktop where some combinations belong to other apps.
@@ -86,9 +98,9 @@ mod tests {
         fn is_registered(&self, combination: &str) -> bool {
             self.ours.borrow().iter().any(|c| c == combination)
         }
-        fn register(&self, combination: &str) -> Result<(), String> {
+        fn register(&self, combination: &str) -> Result<(), ShortcutTaken> {
             if self.taken.contains(&combination) {
-                return Err("already grabbed".into());
+                return Err(ShortcutTaken("already grabbed".into()));
             }
             self.ours.borrow_mut().push(combination.to_owned());
             Ok(())
@@ -120,7 +132,7 @@ mod tests {
     fn a_combination_another_app_holds_keeps_the_old_one_and_says_so() {
         let d = desktop(&["Ctrl+Alt+K"]);
         replace(&d, None, DEFAULT).unwrap();
-        let message = replace(&d, Some(DEFAULT), "Ctrl+Alt+K").unwrap_err();
+        let message = replace(&d, Some(DEFAULT), "Ctrl+Alt+K").unwrap_err().0;
         assert_eq!(*d.ours.borrow(), [DEFAULT], "the old shortcut still works");
         assert!(
             message.starts_with("Ctrl+Alt+K is taken by another app"),
@@ -137,7 +149,7 @@ mod tests {
     #[test]
     fn with_nothing_to_fall_back_on_the_message_points_to_the_desktop_binding() {
         let d = desktop(&[DEFAULT]);
-        let message = replace(&d, None, DEFAULT).unwrap_err();
+        let message = replace(&d, None, DEFAULT).unwrap_err().0;
         assert!(d.ours.borrow().is_empty());
         assert!(message.contains("palaver --quick-ask"), "{message}");
     }

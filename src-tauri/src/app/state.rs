@@ -3,7 +3,7 @@
 use palaver_core::history::HistoryDb;
 use palaver_core::llm::LlmClient;
 use palaver_core::secrets::SecretStore;
-use palaver_core::settings::{Settings, SettingsPersistence};
+use palaver_core::settings::{Settings, SettingsError, SettingsPersistence};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
@@ -74,7 +74,7 @@ impl SettingsState {
             .clone()
     }
 
-    pub fn replace(&self, settings: Settings) -> Result<(), String> {
+    pub fn replace(&self, settings: Settings) -> Result<(), SettingsError> {
         self.store.save(&settings)?;
         *self.current.lock().unwrap_or_else(|p| p.into_inner()) = settings;
         Ok(())

@@ -6,15 +6,11 @@ use tauri::{AppHandle, Emitter, Manager, PhysicalPosition, Runtime, Url, Webview
 
 pub const MAIN: &str = "main";
 pub const QUICK_ASK: &str = "quick-ask";
-/// Sent to the quick-ask window each time it is shown, so it can focus its input.
-pub const QUICK_ASK_SHOWN: &str = "quick-ask://shown";
 /// The quick-ask window's size, in logical pixels.
 const QUICK_ASK_SIZE: (f64, f64) = (680.0, 420.0);
 /// Whether the quick-ask window gained focus since it was last shown.
 pub static QUICK_ASK_HAD_FOCUS: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
-/// Asks the main window to open a conversation (from quick ask or the tray).
-pub const OPEN_CONVERSATION: &str = "main://open-conversation";
 
 /// Our own pages: `tauri://localhost` (Linux, macOS), `http(s)://tauri.localhost` (Windows),
 /// and the dev server in debug builds.
@@ -43,7 +39,7 @@ fn show_main_on<R: Runtime>(
         window.show()?;
         raise(&window);
         if let Some(id) = conversation_id {
-            window.emit_to(MAIN, OPEN_CONVERSATION, id)?;
+            window.emit_to(MAIN, crate::app::events::OPEN_CONVERSATION, id)?;
         }
         return Ok(window);
     }
@@ -119,7 +115,7 @@ pub fn show_quick_ask<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     QUICK_ASK_HAD_FOCUS.store(false, std::sync::atomic::Ordering::SeqCst);
     window.show()?;
     raise(&window);
-    let _ = window.emit_to(QUICK_ASK, QUICK_ASK_SHOWN, ());
+    let _ = window.emit_to(QUICK_ASK, crate::app::events::QUICK_ASK_SHOWN, ());
     Ok(())
 }
 

@@ -98,6 +98,15 @@ pub fn create_private_file(path: &Path) -> std::io::Result<()> {
     restrict(path, 0o600)
 }
 
+/// True when a write failed because the disk (or the user's quota) is full: the user can
+/// fix that, and the write left nothing half-done.
+pub fn is_storage_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

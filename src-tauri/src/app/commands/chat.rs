@@ -1,8 +1,9 @@
 //! `send_message` and `cancel_stream`: one Tauri Channel per request, cancellable by id.
 //! The question is stored before anything is sent; the reply is saved while it streams.
 
-use crate::app::commands::history::{emit_changed, with_history, SAVE_FAILED};
+use crate::app::commands::history::{emit_changed, with_history};
 use crate::app::error::CommandError;
+use crate::app::events::SAVE_FAILED;
 use crate::app::state::{Core, SettingsState, StreamRegistry};
 use palaver_core::chat::{endpoint_for, run_turn, ChatEvent, ChatSink};
 use palaver_core::history::{Source, TurnKind, TurnRequest};
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, Runtime, State};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SendAck {
     pub stream_id: String,
@@ -21,7 +22,7 @@ pub struct SendAck {
 }
 
 /// What to send: a new question, another answer to a question, or an edited question.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum SendMode {
     #[default]
@@ -61,15 +62,15 @@ pub async fn send_message<R: Runtime>(
 ) -> Result<SendAck, CommandError> {
     let mode = mode.unwrap_or_default();
     if text.trim().is_empty() && !matches!(mode, SendMode::Regenerate { .. }) {
-        return Err(CommandError::new("bad_request", "The message is empty."));
+        return Err(CommandError::bad_request("The message is empty."));
     }
     let settings = settings.get();
-    let (base_url, _) = settings.effective_base_url();
+    let effective = settings.effective();
     let endpoint = endpoint_for(
         core.secrets.clone(),
-        &settings.profile.id,
-        &base_url,
-        settings.key_policy(),
+        &effective.profile.value,
+        &effective.base_url.value,
+        effective.key_policy(),
     )
     .await?;
     let kind = match mode {

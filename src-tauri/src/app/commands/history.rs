@@ -5,7 +5,7 @@
 //! ([`with_history`]): a synchronous command would run on the main thread, where a slow
 //! disk, a large import or another process holding the write lock would freeze the window.
 
-use crate::app::error::CommandError;
+use crate::app::error::{CommandError, ShellErrorKind};
 use crate::app::state::Core;
 use palaver_core::history::{
     ConversationSummary, ConversationView, HistoryDb, ImportProgress, ImportReport, SearchHit,
@@ -19,22 +19,22 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
 
-pub const HISTORY_CHANGED: &str = "history://changed";
-pub const SAVE_FAILED: &str = "history://save-failed";
-
 /// Automation (the end-to-end tests): save dialogs write into this directory and open
 /// dialogs pick this file, instead of asking.
 const SAVE_DIR_ENV: &str = "PALAVER_SAVE_DIR";
 const OPEN_FILE_ENV: &str = "PALAVER_OPEN_FILE";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryChanged {
     pub conversation_ids: Vec<String>,
 }
 
 pub fn emit_changed<R: Runtime>(app: &AppHandle<R>, conversation_ids: Vec<String>) {
-    let _ = app.emit(HISTORY_CHANGED, HistoryChanged { conversation_ids });
+    let _ = app.emit(
+        crate::app::events::HISTORY_CHANGED,
+        HistoryChanged { conversation_ids },
+    );
     crate::app::refresh_tray(app);
 }
 
@@ -47,7 +47,12 @@ where
     let history = Arc::clone(&core.history);
     tauri::async_runtime::spawn_blocking(move || work(&history))
         .await
-        .map_err(|e| CommandError::new("storage", format!("The history task failed: {e}")))?
+        .map_err(|e| {
+            CommandError::new(
+                ShellErrorKind::Storage,
+                format!("The history task failed: {e}"),
+            )
+        })?
 }
 
 #[tauri::command]
@@ -186,18 +191,17 @@ pub async fn export_conversation<R: Runtime>(
                 let title = h.conversation(id)?.conversation.title;
                 let file = h.export(Some(std::slice::from_ref(id)))?;
                 let json = serde_json::to_string_pretty(&file)
-                    .map_err(|e| CommandError::new("storage", e.to_string()))?;
+                    .map_err(|e| CommandError::new(ShellErrorKind::Storage, e.to_string()))?;
                 (json, file_name_for(&title, "json"), "json")
             }
             ("json", None) => {
                 let file = h.export(None)?;
                 let json = serde_json::to_string_pretty(&file)
-                    .map_err(|e| CommandError::new("storage", e.to_string()))?;
+                    .map_err(|e| CommandError::new(ShellErrorKind::Storage, e.to_string()))?;
                 (json, "Palaver history.json".to_owned(), "json")
             }
             _ => {
-                return Err(CommandError::new(
-                    "bad_request",
+                return Err(CommandError::bad_request(
                     "Export as \"markdown\" (one conversation) or \"json\".",
                 ))
             }
@@ -212,10 +216,10 @@ pub async fn export_conversation<R: Runtime>(
         palaver_core::files::write_atomic(&written, contents.as_bytes())
     })
     .await
-    .map_err(|e| CommandError::new("storage", e.to_string()))?
+    .map_err(|e| CommandError::new(ShellErrorKind::Storage, e.to_string()))?
     .map_err(|e| {
         CommandError::new(
-            "storage",
+            ShellErrorKind::Storage,
             format!("Could not write {}: {e}", path.display()),
         )
     })?;
@@ -232,8 +236,7 @@ impl ImportJob {
     fn start(&self) -> Result<Arc<AtomicBool>, CommandError> {
         let mut slot = self.cancel.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_some() {
-            return Err(CommandError::new(
-                "bad_request",
+            return Err(CommandError::bad_request(
                 "An import is already running; wait for it or cancel it first.",
             ));
         }
@@ -277,7 +280,10 @@ pub async fn import_history<R: Runtime>(
     let cancel = job.start()?;
     let result = with_history(&core, move |h| {
         let bytes = std::fs::read(&path).map_err(|e| {
-            CommandError::new("storage", format!("Could not read {}: {e}", path.display()))
+            CommandError::new(
+                ShellErrorKind::Storage,
+                format!("Could not read {}: {e}", path.display()),
+            )
         })?;
         let mut report_progress = |progress: ImportProgress| {
             let _ = on_progress.send(progress);

@@ -31,14 +31,11 @@ pub async fn set_api_key(
     let key = ApiKey::parse(&zeroize::Zeroizing::new(key))?;
     let base_url = base_url
         .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| settings.get().effective_base_url().0);
+        .unwrap_or_else(|| settings.get().effective().base_url.value);
     let origin = origin_of_base_url(&base_url).ok_or_else(|| {
-        CommandError::new(
-            "bad_request",
-            format!(
-                "“{base_url}” is not a usable base URL, so the key has no server to belong to."
-            ),
-        )
+        CommandError::bad_request(format!(
+            "“{base_url}” is not a usable base URL, so the key has no server to belong to."
+        ))
     })?;
     let name = profile.clone();
     let stored = StoredKey::new(key, origin);

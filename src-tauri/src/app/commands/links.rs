@@ -1,6 +1,6 @@
 //! Links in replies open in the system browser — http(s) and mailto only.
 
-use crate::app::error::CommandError;
+use crate::app::error::{CommandError, ShellErrorKind};
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_opener::OpenerExt;
 
@@ -11,14 +11,16 @@ pub fn is_openable(url: &str) -> bool {
 #[tauri::command]
 pub fn open_external<R: Runtime>(app: AppHandle<R>, url: String) -> Result<(), CommandError> {
     if !is_openable(&url) {
-        return Err(CommandError::new(
-            "bad_request",
+        return Err(CommandError::bad_request(
             "Only web and mail links can be opened.",
         ));
     }
-    app.opener()
-        .open_url(url, None::<&str>)
-        .map_err(|e| CommandError::new("open_failed", format!("Could not open the link: {e}")))
+    app.opener().open_url(url, None::<&str>).map_err(|e| {
+        CommandError::new(
+            ShellErrorKind::OpenFailed,
+            format!("Could not open the link: {e}"),
+        )
+    })
 }
 
 #[cfg(test)]

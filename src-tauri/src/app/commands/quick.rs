@@ -1,6 +1,6 @@
 //! The quick-ask window's own commands, and quitting.
 
-use crate::app::error::CommandError;
+use crate::app::error::{CommandError, ShellErrorKind};
 use crate::app::state::{StreamRegistry, TrayState};
 use crate::app::windows;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use tauri::{AppHandle, Manager, Runtime, State};
 
 fn window_error(e: tauri::Error) -> CommandError {
-    CommandError::new("window", e.to_string())
+    CommandError::new(ShellErrorKind::Window, e.to_string())
 }
 
 /// Hides quick ask (Escape). Without a tray and without a main window, nothing would be

@@ -1,18 +1,16 @@
 //! Settings: read, save (broadcast as `settings://changed`), and the server's model list.
 
-use crate::app::error::CommandError;
+use crate::app::error::{CommandError, ShellErrorKind};
 use crate::app::state::{Core, SettingsState};
 use palaver_core::chat::{endpoint_for, KeyPolicy};
 use palaver_core::llm::origin_of_base_url;
-use palaver_core::settings::Settings;
+use palaver_core::settings::{Origin, Settings};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 use tauri::{AppHandle, Emitter, Runtime, State};
 
-pub const SETTINGS_CHANGED: &str = "settings://changed";
-
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsView {
     pub settings: Settings,
@@ -21,17 +19,18 @@ pub struct SettingsView {
     pub base_url_from_env: bool,
     /// A one-time message about the settings file, such as an unreadable one kept aside.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub notice: Option<String>,
     pub data_dir: String,
 }
 
 fn view(state: &SettingsState, notice: Option<String>) -> SettingsView {
     let settings = state.get();
-    let (effective_base_url, base_url_from_env) = settings.effective_base_url();
+    let base_url = settings.effective().base_url;
     SettingsView {
         settings,
-        effective_base_url,
-        base_url_from_env,
+        effective_base_url: base_url.value,
+        base_url_from_env: base_url.origin == Origin::Environment,
         notice,
         data_dir: palaver_core::paths::data_dir().display().to_string(),
     }
@@ -54,11 +53,9 @@ pub async fn save_settings<R: Runtime>(
     state: State<'_, SettingsState>,
     settings: Settings,
 ) -> Result<SettingsView, CommandError> {
-    let mut settings = settings
-        .validated()
-        .map_err(|m| CommandError::new("bad_request", m))?;
+    let mut settings = settings.validated()?;
     settings.quick_ask_shortcut = crate::app::shortcut::check(&settings.quick_ask_shortcut)
-        .map_err(|m| CommandError::new("bad_request", m))?;
+        .map_err(|e| CommandError::bad_request(e.0))?;
     let previous = state.get();
     if previous.start_at_login != settings.start_at_login {
         use tauri_plugin_autostart::ManagerExt;
@@ -70,7 +67,7 @@ pub async fn save_settings<R: Runtime>(
         };
         changed.map_err(|e| {
             CommandError::new(
-                "autostart",
+                ShellErrorKind::Autostart,
                 format!("Could not change starting at login: {e}"),
             )
         })?;
@@ -78,14 +75,12 @@ pub async fn save_settings<R: Runtime>(
     let old = previous.quick_ask_shortcut;
     if old != settings.quick_ask_shortcut {
         crate::app::shortcut::replace(&app, Some(&old), &settings.quick_ask_shortcut)
-            .map_err(|m| CommandError::new("shortcut_taken", m))?;
+            .map_err(|e| CommandError::new(ShellErrorKind::ShortcutTaken, e.0))?;
     }
-    state
-        .replace(settings)
-        .map_err(|m| CommandError::new("storage", m))?;
+    state.replace(settings)?;
     crate::app::refresh_tray(&app);
     let view = view(&state, None);
-    let _ = app.emit(SETTINGS_CHANGED, &view);
+    let _ = app.emit(crate::app::events::SETTINGS_CHANGED, &view);
     Ok(view)
 }
 
@@ -99,7 +94,7 @@ pub async fn list_models(
     base_url: Option<String>,
 ) -> Result<Vec<String>, CommandError> {
     let settings = state.get();
-    let saved = settings.effective_base_url().0;
+    let saved = settings.effective().base_url.value;
     let base_url = base_url
         .filter(|u| !u.trim().is_empty())
         .unwrap_or_else(|| saved.clone());

@@ -5,22 +5,20 @@
 //! itself: its updates come from wherever it came from. Every check fails quietly; the
 //! webview shows the outcome only when the person asked.
 
-use crate::app::error::CommandError;
+use crate::app::error::{CommandError, ShellErrorKind};
 use serde::Serialize;
 use std::sync::Mutex;
 use std::time::Duration;
 use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_updater::{Update, UpdaterExt};
 
-/// Asks the main window to check for updates and show the outcome ("Check for updates…").
-pub const CHECK_REQUESTED: &str = "updates://check";
 const CHECK_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The update found by the last check, kept until the person installs it.
 #[derive(Default)]
 pub struct PendingUpdate(Mutex<Option<Update>>);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "status", rename_all = "camelCase")]
 pub enum UpdateStatus {
     /// This build has no update key: it is updated by whoever built it.
@@ -99,11 +97,15 @@ pub async fn install_update<R: Runtime>(app: AppHandle<R>) -> Result<(), Command
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .take()
-        .ok_or_else(|| CommandError::new("update", "No update is waiting; check again."))?;
+        .ok_or_else(|| {
+            CommandError::new(ShellErrorKind::Update, "No update is waiting; check again.")
+        })?;
     update
         .download_and_install(|_, _| {}, || {})
         .await
-        .map_err(|e| CommandError::new("update", format!("The update failed: {e}")))?;
+        .map_err(|e| {
+            CommandError::new(ShellErrorKind::Update, format!("The update failed: {e}"))
+        })?;
     app.restart()
 }
 

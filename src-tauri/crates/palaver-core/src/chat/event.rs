@@ -6,15 +6,17 @@
 use crate::llm::{ChatError, FinishReason};
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum ChatEvent {
     #[serde(rename_all = "camelCase")]
     Started {
         stream_id: String,
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
         conversation_id: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
         message_id: Option<String>,
         model: String,
     },
@@ -28,7 +30,9 @@ pub enum ChatEvent {
     },
     #[serde(rename_all = "camelCase")]
     Usage {
+        #[ts(type = "number")]
         prompt_tokens: u64,
+        #[ts(type = "number")]
         completion_tokens: u64,
     },
     #[serde(rename_all = "camelCase")]

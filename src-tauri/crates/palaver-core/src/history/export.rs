@@ -80,7 +80,7 @@ fn complete() -> String {
 
 /// What an import did. Conversations are committed one by one: whatever was added before a
 /// rejection, an error or a cancellation stays.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportReport {
     pub conversations_added: usize,
@@ -92,7 +92,7 @@ pub struct ImportReport {
     pub cancelled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RejectedConversation {
     /// The conversation's id in the file; empty when it has none.
@@ -117,7 +117,7 @@ impl std::fmt::Display for RejectedConversation {
 }
 
 /// Reported after each conversation of an import, accepted, skipped or rejected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportProgress {
     pub done: usize,

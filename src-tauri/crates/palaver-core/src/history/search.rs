@@ -14,7 +14,7 @@ use std::ops::Range;
 pub const MARK_START: char = '\u{2}';
 pub const MARK_END: char = '\u{3}';
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchHit {
     pub conversation_id: String,
@@ -22,6 +22,7 @@ pub struct SearchHit {
     pub message_id: Option<String>,
     pub title: String,
     pub snippet: String,
+    #[ts(type = "number")]
     pub updated_at: i64,
 }
 

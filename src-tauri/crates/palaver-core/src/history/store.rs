@@ -42,7 +42,7 @@ macro_rules! stored_as_text {
     };
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageStatus {
     Complete,
@@ -83,7 +83,7 @@ stored_as_text!(
 );
 
 /// Where a conversation started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     App,
@@ -133,19 +133,21 @@ pub(crate) fn parse_role(s: &str) -> Option<Role> {
 
 stored_as_text!(Role, "message role", role_str, parse_role);
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationSummary {
     pub id: String,
     pub title: String,
+    #[ts(type = "number")]
     pub created_at: i64,
+    #[ts(type = "number")]
     pub updated_at: i64,
     pub pinned: bool,
     pub model: String,
     pub source: Source,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredMessage {
     pub id: String,
@@ -158,8 +160,11 @@ pub struct StoredMessage {
     pub error_kind: Option<String>,
     pub error_message: Option<String>,
     pub model: String,
+    #[ts(type = "number | null")]
     pub prompt_tokens: Option<u64>,
+    #[ts(type = "number | null")]
     pub completion_tokens: Option<u64>,
+    #[ts(type = "number")]
     pub created_at: i64,
     /// This message's versions (itself and its siblings), oldest first: "2 / 3".
     pub versions: Vec<String>,
@@ -175,7 +180,7 @@ impl StoredMessage {
 }
 
 /// A conversation as shown: the messages along its current branch, root first.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationView {
     pub conversation: ConversationSummary,

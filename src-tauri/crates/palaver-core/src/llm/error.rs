@@ -11,7 +11,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// Stable error codes. The UI and scripts branch on these; never rename one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     NoApiKey,
@@ -64,15 +64,17 @@ impl fmt::Display for ErrorKind {
 }
 
 /// Why a chat request or stream failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 #[error("{message}")]
 pub struct ChatError {
     pub kind: ErrorKind,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
     pub retry_after_secs: Option<u64>,
 }
 

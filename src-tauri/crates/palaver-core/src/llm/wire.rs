@@ -17,16 +17,18 @@ use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// Token counts, as the server reports them at the end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
+    #[ts(type = "number")]
     pub prompt_tokens: u64,
+    #[ts(type = "number")]
     pub completion_tokens: u64,
 }
 
 /// Why an answer ended. `length` and `content_filter` are complete answers that the user
 /// should be told about; `cancelled` is the user's own stop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FinishReason {
     Stop,

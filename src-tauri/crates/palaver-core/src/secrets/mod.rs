@@ -130,7 +130,7 @@ where
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub enum KeySource {
     Keyring,
@@ -147,19 +147,23 @@ pub struct ResolvedKey {
 }
 
 /// What a front end may know about a profile's key: never the key itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyStatus {
     pub present: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub source: Option<KeySource>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub last_four: Option<String>,
     /// The server a stored key is sent to (`https://host[:port]`), and nowhere else.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub origin: Option<String>,
     /// Set when the keyring could not be read; the environment may still give a key.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub keyring_error: Option<String>,
 }
 

@@ -6,18 +6,41 @@
 //! is moved aside to `settings.json.unreadable-<time>` and the user is told, so nothing is
 //! lost. Fields it lacks take their defaults; fields it has that this version does not know
 //! are left out on the next save.
+//!
+//! Both front ends read this one file: the app reads and writes it, the CLI only reads it
+//! (and never moves a bad file aside; the app does that when it starts). What is in effect
+//! for a request — the file, flags, environment — is worked out by [`Effective::resolve`].
 
-use crate::llm::OPENAI_BASE_URL;
 use crate::secrets::DEFAULT_PROFILE;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+mod effective;
 pub mod shortcut;
+
+pub use effective::{Effective, Origin, Overrides, Sourced};
 
 pub const FILE_NAME: &str = "settings.json";
 pub const BASE_URL_ENV: &str = "OPENAI_BASE_URL";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Why settings could not be used or saved. The message is for people.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A value the form or the file holds is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(
+        "Could not save the settings to {path}: {source}. The previous settings are unchanged."
+    )]
+    Save {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("Could not encode the settings: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Profile {
     /// The keyring account of this profile's key.
@@ -43,7 +66,7 @@ impl Default for Profile {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Theme {
     #[default]
@@ -52,7 +75,7 @@ pub enum Theme {
     Dark,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     pub profile: Profile,
@@ -91,44 +114,38 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// What is in effect in the app: these settings, no overrides, `OPENAI_BASE_URL` as the
+    /// fallback for a profile that names no server.
+    pub fn effective(&self) -> Effective {
+        Effective::resolve(self, &FileState::Read, Overrides::default(), |name| {
+            std::env::var(name).ok()
+        })
+    }
+
     /// Checks what the settings form sent before it is stored.
-    pub fn validated(mut self) -> Result<Settings, String> {
+    pub fn validated(mut self) -> Result<Settings, SettingsError> {
         self.profile.base_url = self.profile.base_url.trim().to_owned();
         self.profile.model = self.profile.model.trim().to_owned();
         if !self.profile.base_url.is_empty() {
-            crate::llm::Endpoint::new(&self.profile.base_url, None).map_err(|e| e.to_string())?;
+            crate::llm::Endpoint::new(&self.profile.base_url, None)
+                .map_err(|e| SettingsError::Invalid(e.to_string()))?;
         }
         if self.profile.model.is_empty() {
-            return Err("Choose a model.".to_owned());
+            return Err(SettingsError::Invalid("Choose a model.".to_owned()));
         }
         if let Some(t) = self.temperature {
             if !(0.0..=2.0).contains(&t) {
-                return Err("The temperature must be between 0 and 2.".to_owned());
+                return Err(SettingsError::Invalid(
+                    "The temperature must be between 0 and 2.".to_owned(),
+                ));
             }
         }
-        self.quick_ask_shortcut = shortcut::normalize(&self.quick_ask_shortcut)?;
+        self.quick_ask_shortcut = shortcut::normalize(&self.quick_ask_shortcut)
+            .map_err(|e| SettingsError::Invalid(e.0))?;
         if self.profile.id.trim().is_empty() {
             self.profile.id = DEFAULT_PROFILE.to_owned();
         }
         Ok(self)
-    }
-
-    /// What the user allowed for the key of the active profile.
-    pub fn key_policy(&self) -> crate::chat::KeyPolicy {
-        crate::chat::KeyPolicy {
-            allow_cleartext: self.profile.allow_cleartext_key,
-        }
-    }
-
-    /// The base URL requests go to, and whether it came from the environment.
-    pub fn effective_base_url(&self) -> (String, bool) {
-        if !self.profile.base_url.is_empty() {
-            return (self.profile.base_url.clone(), false);
-        }
-        match std::env::var(BASE_URL_ENV) {
-            Ok(url) if !url.trim().is_empty() => (url.trim().to_owned(), true),
-            _ => (OPENAI_BASE_URL.to_owned(), false),
-        }
     }
 }
 
@@ -143,25 +160,57 @@ struct FileContents {
     settings: Settings,
 }
 
-/// Reads the settings file. A missing file gives the defaults; an unusable one is moved
-/// aside and the defaults come with a notice for the user.
-pub fn load(path: &Path) -> (Settings, Option<String>) {
+/// What reading the settings file found.
+#[derive(Debug)]
+pub enum FileState {
+    /// No file yet: everything is a default.
+    Missing,
+    Read,
+    /// The file could not be read (permissions, I/O); defaults are in use. Left as it is.
+    Unreadable(String),
+    /// The file is not JSON, or holds a value of the wrong type; defaults are in use.
+    Invalid(String),
+}
+
+impl FileState {
+    /// What the user should know about the file, if anything.
+    pub fn problem(&self) -> Option<String> {
+        match self {
+            FileState::Missing | FileState::Read => None,
+            FileState::Unreadable(why) => Some(format!("it could not be read ({why})")),
+            FileState::Invalid(why) => Some(format!("it could not be used ({why})")),
+        }
+    }
+}
+
+/// Reads the settings file without changing anything on disk (the CLI's way).
+pub fn read(path: &Path) -> (Settings, FileState) {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Settings::default(), None),
-        Err(e) => {
-            return (
-                Settings::default(),
-                Some(format!(
-                    "The settings file {} could not be read ({e}); defaults are in use and it will not be overwritten until it can be.",
-                    path.display()
-                )),
-            )
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return (Settings::default(), FileState::Missing)
         }
+        Err(e) => return (Settings::default(), FileState::Unreadable(e.to_string())),
     };
     match serde_json::from_slice::<FileContents>(&bytes) {
-        Ok(contents) => (contents.settings, None),
-        Err(e) => (Settings::default(), Some(quarantine(path, &e.to_string()))),
+        Ok(contents) => (contents.settings, FileState::Read),
+        Err(e) => (Settings::default(), FileState::Invalid(e.to_string())),
+    }
+}
+
+/// Reads the settings file (the app's way). A missing file gives the defaults; an unusable
+/// one is moved aside and the defaults come with a notice for the user.
+pub fn load(path: &Path) -> (Settings, Option<String>) {
+    match read(path) {
+        (settings, FileState::Missing | FileState::Read) => (settings, None),
+        (settings, FileState::Invalid(why)) => (settings, Some(quarantine(path, &why))),
+        (settings, FileState::Unreadable(why)) => (
+            settings,
+            Some(format!(
+                "The settings file {} could not be read ({why}); defaults are in use and it will not be overwritten until it can be.",
+                path.display()
+            )),
+        ),
     }
 }
 
@@ -186,7 +235,7 @@ fn quarantine(path: &Path, why: &str) -> String {
 
 /// Where settings are written: the settings file in the app, anything in tests.
 pub trait SettingsPersistence: Send + Sync {
-    fn save(&self, settings: &Settings) -> Result<(), String>;
+    fn save(&self, settings: &Settings) -> Result<(), SettingsError>;
 }
 
 /// `settings.json`, written atomically.
@@ -201,14 +250,11 @@ impl SettingsFile {
 }
 
 impl SettingsPersistence for SettingsFile {
-    fn save(&self, settings: &Settings) -> Result<(), String> {
-        let bytes = serde_json::to_vec_pretty(&FileShape { settings })
-            .map_err(|e| format!("Could not encode the settings: {e}"))?;
-        crate::files::write_atomic(&self.path, &bytes).map_err(|e| {
-            format!(
-                "Could not save the settings to {}: {e}. The previous settings are unchanged.",
-                self.path.display()
-            )
+    fn save(&self, settings: &Settings) -> Result<(), SettingsError> {
+        let bytes = serde_json::to_vec_pretty(&FileShape { settings })?;
+        crate::files::write_atomic(&self.path, &bytes).map_err(|source| SettingsError::Save {
+            path: self.path.clone(),
+            source,
         })
     }
 }

@@ -5,11 +5,16 @@
 //! would hurt anywhere — no modifier, several keys, Alt+Space — so the CLI and the app
 //! agree on what a valid settings file holds.
 
+/// A combination settings cannot hold. The message says why, for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadShortcut(pub String);
+
 /// Ctrl+Shift+Space, Cmd+Shift+Space on macOS. Never Alt+Space: Windows owns it.
 pub const DEFAULT: &str = "CommandOrControl+Shift+Space";
 
 /// Checks a combination typed in the settings and returns it in a stable spelling.
-pub fn normalize(combination: &str) -> Result<String, String> {
+pub fn normalize(combination: &str) -> Result<String, BadShortcut> {
     let combination = combination.trim();
     if combination.is_empty() {
         return Ok(DEFAULT.to_owned());
@@ -34,20 +39,20 @@ pub fn normalize(combination: &str) -> Result<String, String> {
     let modifiers: Vec<&str> = parts.iter().copied().filter(|p| is_modifier(p)).collect();
     let keys: Vec<&str> = parts.iter().copied().filter(|p| !is_modifier(p)).collect();
     if keys.len() != 1 {
-        return Err(format!(
+        return Err(BadShortcut(format!(
             "“{combination}” needs exactly one key besides the modifiers."
-        ));
+        )));
     }
     if modifiers.is_empty() {
-        return Err(format!("“{combination}” needs a modifier (Ctrl, Shift, Alt or Super), or it would swallow that key everywhere."));
+        return Err(BadShortcut(format!("“{combination}” needs a modifier (Ctrl, Shift, Alt or Super), or it would swallow that key everywhere.")));
     }
     let alt_only = modifiers
         .iter()
         .all(|m| matches!(m.to_ascii_lowercase().as_str(), "alt" | "option"));
     if alt_only && keys[0].eq_ignore_ascii_case("space") {
-        return Err(
+        return Err(BadShortcut(
             "Alt+Space opens the window menu on Windows; choose another combination.".to_owned(),
-        );
+        ));
     }
     Ok(parts.join("+"))
 }
@@ -97,10 +102,14 @@ mod tests {
 
     #[test]
     fn combinations_that_would_hurt_are_refused() {
-        assert!(normalize("Space").unwrap_err().contains("needs a modifier"));
-        assert!(normalize("Alt+Space").unwrap_err().contains("Windows"));
+        assert!(normalize("Space")
+            .unwrap_err()
+            .0
+            .contains("needs a modifier"));
+        assert!(normalize("Alt+Space").unwrap_err().0.contains("Windows"));
         assert!(normalize("Ctrl+Shift")
             .unwrap_err()
+            .0
             .contains("exactly one key"));
         assert_eq!(normalize(" Ctrl + Alt + K ").unwrap(), "Ctrl+Alt+K");
     }
