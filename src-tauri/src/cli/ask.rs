@@ -1,16 +1,16 @@
 //! `palaver ask`: one question, the answer streamed to stdout as it arrives.
 
 use super::terminal::printable;
+use super::UsageError;
 use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
-use palaver_core::chat::{
-    endpoint_for, run_turn, stream_reply, ChatEvent, ChatSink, KeyPolicy, StreamIds,
-};
-use palaver_core::history::{HistoryDb, Source, Turn, TurnKind, TurnRequest};
+use palaver_core::chat::{endpoint_for, run_turn, stream_reply, ChatEvent, ChatSink, StreamIds};
+use palaver_core::history::{HistoryDb, HistoryError, Source, Turn, TurnKind, TurnRequest};
 use palaver_core::llm::{
     ChatError, ChatRequest, ClientOptions, Endpoint, ErrorKind, FinishReason, LlmClient, Message,
     RetryPolicy, OPENAI_BASE_URL,
 };
 use palaver_core::secrets::{OsKeyring, DEFAULT_PROFILE};
+use palaver_core::settings::{self, Effective, FileState, Origin, Overrides, Sourced};
 use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,18 +20,8 @@ use tokio_util::sync::CancellationToken;
 pub struct AskArgs {
     /// The question. With none, or "-", it is read from stdin.
     pub prompt: Vec<String>,
-    /// Model name, as the server knows it
-    #[arg(short, long, env = "PALAVER_MODEL", default_value = "gpt-4o-mini")]
-    pub model: String,
-    /// A system prompt that sets how the model answers
-    #[arg(short, long)]
-    pub system: Option<String>,
-    /// Sampling temperature, 0 to 2
-    #[arg(long, value_parser = parse_temperature)]
-    pub temperature: Option<f32>,
-    /// The server's OpenAI-compatible base URL
-    #[arg(long, env = "OPENAI_BASE_URL", default_value = OPENAI_BASE_URL)]
-    pub base_url: String,
+    #[command(flatten)]
+    pub settings: SettingsFlags,
     /// Print NDJSON chat events on stdout instead of text
     #[arg(long)]
     pub json: bool,
@@ -44,13 +34,6 @@ pub struct AskArgs {
     /// Print the model's thinking on stderr
     #[arg(long)]
     pub show_reasoning: bool,
-    /// Which stored key to use
-    #[arg(long, default_value = DEFAULT_PROFILE)]
-    pub profile: String,
-    /// Send the stored key even over plain http:// to a server that is not this machine
-    /// (anyone on the network could read it)
-    #[arg(long)]
-    pub allow_cleartext_key: bool,
     /// Stop a reply that brings more than this many MiB of text
     #[arg(long, value_name = "MIB", default_value = "4", value_parser = parse_mib)]
     pub max_reply_size: usize,
@@ -62,34 +45,94 @@ pub struct AskArgs {
     pub no_save: bool,
 }
 
-fn parse_temperature(s: &str) -> Result<f32, String> {
-    let t: f32 = s.parse().map_err(|_| format!("“{s}” is not a number"))?;
+/// What a run may choose instead of the settings file (the app's choices). `palaver config
+/// show` takes the same flags and prints what they lead to.
+#[derive(Debug, clap::Args)]
+pub struct SettingsFlags {
+    /// Model name, as the server knows it [default: the app's model; env: PALAVER_MODEL]
+    #[arg(short, long)]
+    pub model: Option<String>,
+    /// A system prompt that sets how the model answers [default: the app's]
+    #[arg(short, long)]
+    pub system: Option<String>,
+    /// Sampling temperature, 0 to 2 [default: the app's, else the server's]
+    #[arg(long, value_parser = parse_temperature)]
+    pub temperature: Option<f32>,
+    /// The server's OpenAI-compatible base URL [default: the app's server, else
+    /// $OPENAI_BASE_URL, else OpenAI]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Which stored key to use [default: the app's profile]
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Send the stored key even over plain http:// to a server that is not this machine
+    /// (anyone on the network could read it)
+    #[arg(long)]
+    pub allow_cleartext_key: bool,
+}
+
+impl SettingsFlags {
+    /// The settings file read without touching it, these flags and the environment
+    /// applied. Also returns a warning about an unusable file, for stderr.
+    pub fn effective(&self) -> (Effective, FileState) {
+        let (settings, file) = settings::read(&settings::default_path());
+        let env = |name: &str| std::env::var(name).ok();
+        let flag = |v: &Option<String>| v.clone().map(|v| Sourced::new(v, Origin::Flag));
+        let overrides = Overrides {
+            profile: flag(&self.profile),
+            base_url: flag(&self.base_url),
+            model: flag(&self.model).or_else(|| {
+                env(MODEL_ENV)
+                    .filter(|m| !m.trim().is_empty())
+                    .map(|m| Sourced::named(m, Origin::Environment, MODEL_ENV))
+            }),
+            system_prompt: flag(&self.system),
+            temperature: self.temperature.map(|t| Sourced::new(t, Origin::Flag)),
+            allow_cleartext_key: self.allow_cleartext_key,
+        };
+        (Effective::resolve(&settings, &file, overrides, env), file)
+    }
+}
+
+/// Stands in for `--model` when that is not given.
+pub const MODEL_ENV: &str = "PALAVER_MODEL";
+
+fn parse_temperature(s: &str) -> Result<f32, UsageError> {
+    let t: f32 = s
+        .parse()
+        .map_err(|_| UsageError(format!("“{s}” is not a number")))?;
     if (0.0..=2.0).contains(&t) {
         Ok(t)
     } else {
-        Err("the temperature must be between 0 and 2".to_owned())
+        Err(UsageError(
+            "the temperature must be between 0 and 2".to_owned(),
+        ))
     }
 }
 
-fn parse_mib(s: &str) -> Result<usize, String> {
+fn parse_mib(s: &str) -> Result<usize, UsageError> {
     let mib: f64 = s
         .parse()
-        .map_err(|_| format!("“{s}” is not a number of MiB"))?;
+        .map_err(|_| UsageError(format!("“{s}” is not a number of MiB")))?;
     if mib.is_finite() && mib > 0.0 && mib <= 1024.0 {
         Ok((mib * 1024.0 * 1024.0) as usize)
     } else {
-        Err("the size must be more than 0 and at most 1024 MiB".to_owned())
+        Err(UsageError(
+            "the size must be more than 0 and at most 1024 MiB".to_owned(),
+        ))
     }
 }
 
-fn parse_seconds(s: &str) -> Result<Duration, String> {
+fn parse_seconds(s: &str) -> Result<Duration, UsageError> {
     let secs: f64 = s
         .parse()
-        .map_err(|_| format!("“{s}” is not a number of seconds"))?;
+        .map_err(|_| UsageError(format!("“{s}” is not a number of seconds")))?;
     if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 {
         Ok(Duration::from_secs_f64(secs))
     } else {
-        Err("the timeout must be more than 0 and at most 86400 seconds".to_owned())
+        Err(UsageError(
+            "the timeout must be more than 0 and at most 86400 seconds".to_owned(),
+        ))
     }
 }
 
@@ -105,13 +148,25 @@ fn usage_error(kind: Option<ErrorKind>, message: &str) -> i32 {
 pub async fn run(args: AskArgs) -> i32 {
     let prompt = match read_prompt(&args.prompt) {
         Ok(p) => p,
-        Err(message) => return usage_error(None, &message),
+        Err(e) => return usage_error(None, &e.0),
     };
-    let policy = KeyPolicy {
-        allow_cleartext: args.allow_cleartext_key,
-    };
-    let endpoint = match endpoint_for(Arc::new(OsKeyring), &args.profile, &args.base_url, policy)
-        .await
+    let (effective, file) = args.settings.effective();
+    if let Some(problem) = file.problem() {
+        eprintln!(
+            "warning: the settings file {} is not used: {}; defaults are in use.",
+            settings::default_path().display(),
+            printable(&problem)
+        );
+    }
+    let profile = effective.profile.value.clone();
+    let base_url = effective.base_url.value.clone();
+    let endpoint = match endpoint_for(
+        Arc::new(OsKeyring),
+        &profile,
+        &base_url,
+        effective.key_policy(),
+    )
+    .await
     {
         Ok(e) => e,
         Err(e) if e.kind == ErrorKind::NoApiKey => {
@@ -120,8 +175,8 @@ pub async fn run(args: AskArgs) -> i32 {
                 &format!(
                     "{} Store one in the system keyring with `palaver key set{}{}` (it reads the key from stdin), or set OPENAI_API_KEY.",
                     e.message,
-                    profile_flag(&args.profile),
-                    base_url_flag(&args.base_url)
+                    profile_flag(&profile),
+                    base_url_flag(&base_url)
                 ),
             )
         }
@@ -162,9 +217,9 @@ pub async fn run(args: AskArgs) -> i32 {
         }
     };
     let turn = match &history {
-        Some(db) => match begin_turn(db, &args, &prompt) {
+        Some(db) => match begin_turn(db, &args, &effective, &prompt) {
             Ok(turn) => Some(turn),
-            Err(e) if args.continue_last => return usage_error(None, &e),
+            Err(e) if args.continue_last => return usage_error(None, &e.to_string()),
             Err(e) => {
                 eprintln!("warning: this exchange will not be saved: {e}");
                 None
@@ -194,8 +249,8 @@ pub async fn run(args: AskArgs) -> i32 {
                 &endpoint,
                 db,
                 turn,
-                &args.model,
-                args.temperature,
+                &effective.model.value,
+                effective.temperature.value,
                 new_stream_id(),
                 &mut sink,
                 &cancel,
@@ -209,14 +264,15 @@ pub async fn run(args: AskArgs) -> i32 {
         }
         _ => {
             let mut messages = Vec::with_capacity(2);
-            if let Some(system) = args.system.as_deref().filter(|s| !s.trim().is_empty()) {
+            let system = &effective.system_prompt.value;
+            if !system.trim().is_empty() {
                 messages.push(Message::system(system));
             }
             messages.push(Message::user(prompt));
             let request = ChatRequest {
-                model: args.model.clone(),
+                model: effective.model.value.clone(),
                 messages,
-                temperature: args.temperature,
+                temperature: effective.temperature.value,
             };
             let ids = StreamIds {
                 stream_id: new_stream_id(),
@@ -250,7 +306,7 @@ pub async fn run(args: AskArgs) -> i32 {
         Ok(_) => EXIT_OK,
         Err(error) => {
             eprintln!("error [{}]: {}", error.kind, printable(&error.message));
-            if let Some(hint) = hint_for(&error, &endpoint, &args.profile) {
+            if let Some(hint) = hint_for(&error, &endpoint, &profile) {
                 eprintln!("hint: {hint}");
             }
             EXIT_FAILED
@@ -260,31 +316,37 @@ pub async fn run(args: AskArgs) -> i32 {
 
 /// Stores the question before anything is sent; with `--continue`, after the latest
 /// conversation's shown branch, keeping its system prompt unless `-s` gives a new one.
-fn begin_turn(db: &HistoryDb, args: &AskArgs, prompt: &str) -> Result<Turn, String> {
-    let (conversation_id, stored_system) = if args.continue_last {
-        let id = db
-            .latest_conversation_id()
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| "there is no conversation to continue yet".to_owned())?;
-        let system = db
-            .conversation(&id)
-            .map_err(|e| e.to_string())?
-            .system_prompt;
+fn begin_turn(
+    db: &HistoryDb,
+    args: &AskArgs,
+    effective: &Effective,
+    prompt: &str,
+) -> Result<Turn, HistoryError> {
+    let chosen_now = effective.system_prompt.origin == Origin::Flag;
+    let (conversation_id, system_prompt) = if args.continue_last {
+        let id = db.latest_conversation_id()?.ok_or_else(|| {
+            HistoryError::Invalid("there is no conversation to continue yet".to_owned())
+        })?;
+        let stored = db.conversation(&id)?.system_prompt;
+        let system = if chosen_now {
+            effective.system_prompt.value.clone()
+        } else {
+            stored
+        };
         (Some(id), system)
     } else {
-        (None, String::new())
+        (None, effective.system_prompt.value.clone())
     };
     db.begin_turn(&TurnRequest {
         conversation_id,
         kind: TurnKind::Ask {
             text: prompt.to_owned(),
         },
-        model: args.model.clone(),
-        system_prompt: args.system.clone().unwrap_or(stored_system),
-        profile: args.profile.clone(),
+        model: effective.model.value.clone(),
+        system_prompt,
+        profile: effective.profile.value.clone(),
         source: Source::Cli,
     })
-    .map_err(|e| e.to_string())
 }
 
 fn profile_flag(profile: &str) -> String {
@@ -320,7 +382,7 @@ fn hint_for(error: &ChatError, endpoint: &Endpoint, profile: &str) -> Option<Str
     }
 }
 
-fn read_prompt(words: &[String]) -> Result<String, String> {
+fn read_prompt(words: &[String]) -> Result<String, UsageError> {
     let from_stdin = words.is_empty() || (words.len() == 1 && words[0] == "-");
     let prompt = if from_stdin {
         let mut stdin = std::io::stdin();
@@ -330,13 +392,15 @@ fn read_prompt(words: &[String]) -> Result<String, String> {
         let mut text = String::new();
         stdin
             .read_to_string(&mut text)
-            .map_err(|e| format!("could not read the prompt from stdin: {e}"))?;
+            .map_err(|e| UsageError(format!("could not read the prompt from stdin: {e}")))?;
         text
     } else {
         words.join(" ")
     };
     if prompt.trim().is_empty() {
-        return Err("the prompt is empty: pass it as arguments or on stdin".to_owned());
+        return Err(UsageError(
+            "the prompt is empty: pass it as arguments or on stdin".to_owned(),
+        ));
     }
     Ok(prompt)
 }

@@ -6,11 +6,17 @@
 //! to stderr. The key never appears in any output.
 
 mod ask;
+mod config;
 mod history;
 mod key;
 pub mod terminal;
 
 use clap::{Parser, Subcommand};
+
+/// A command line that cannot be carried out as written. The message is for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILED: i32 = 1;
@@ -44,6 +50,11 @@ pub enum Command {
     Key {
         #[command(subcommand)]
         action: key::KeyAction,
+    },
+    /// Where the settings file is, and what `palaver ask` uses from it
+    Config {
+        #[command(subcommand)]
+        action: config::ConfigAction,
     },
     /// List, search, show, export and import conversations
     History {
@@ -91,6 +102,7 @@ pub fn main() -> i32 {
             Command::Ask(args) => ask::run(args).await,
             Command::Key { action } => key::run(action).await,
             Command::History { action } => history::run(action),
+            Command::Config { action } => config::run(action),
         }
     });
     // Do not wait for a keyring call stuck behind a prompt.

@@ -23,6 +23,11 @@ pub use effective::{Effective, Origin, Overrides, Sourced};
 pub const FILE_NAME: &str = "settings.json";
 pub const BASE_URL_ENV: &str = "OPENAI_BASE_URL";
 
+/// This user's settings file, in the data directory both front ends share.
+pub fn default_path() -> PathBuf {
+    crate::paths::data_dir().join(FILE_NAME)
+}
+
 /// Why settings could not be used or saved. The message is for people.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -177,8 +182,8 @@ impl FileState {
     pub fn problem(&self) -> Option<String> {
         match self {
             FileState::Missing | FileState::Read => None,
-            FileState::Unreadable(why) => Some(format!("it could not be read ({why})")),
-            FileState::Invalid(why) => Some(format!("it could not be used ({why})")),
+            FileState::Unreadable(why) => Some(format!("unreadable ({why})")),
+            FileState::Invalid(why) => Some(format!("not valid ({why})")),
         }
     }
 }
