@@ -6,6 +6,8 @@
 //! `ipc::Channel` per request; broadcasts to every window (`settings://changed`) use events.
 
 pub mod bindings;
+#[cfg(test)]
+mod command_tests;
 mod commands;
 mod error;
 pub mod events;
@@ -20,7 +22,7 @@ pub use commands::ALL as COMMANDS;
 
 use palaver_core::history::HistoryDb;
 use palaver_core::llm::{ClientOptions, LlmClient};
-use palaver_core::secrets::OsKeyring;
+use palaver_core::secrets::{OsKeyring, SecretStore};
 use palaver_core::settings;
 use state::{Core, SettingsState, StreamRegistry, TrayState};
 use std::sync::{Arc, Mutex};
@@ -57,7 +59,7 @@ pub fn run(launch: Launch) -> i32 {
 /// The app's plugins, state and commands, generic over the runtime so tests can use the
 /// mock runtime.
 pub fn build<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::Builder<R> {
-    builder
+    let builder = builder
         // First: a second `palaver` hands its arguments to this one and exits.
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             let shown = if argv.iter().any(|a| a == "--quick-ask") {
@@ -94,7 +96,20 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::B
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_store::Builder::new().build())
-        .plugin(tauri_plugin_updater::Builder::new().build())
+        .plugin(tauri_plugin_updater::Builder::new().build());
+    with_commands(builder)
+        .on_window_event(on_window_event)
+        .setup(move |app| {
+            setup(app.handle(), Services::of_this_user())?;
+            setup_desktop(app.handle(), launch)?;
+            Ok(())
+        })
+}
+
+/// Every command, and the state only commands use. The command tests build on this with
+/// the mock runtime.
+pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
         .manage(commands::updates::PendingUpdate::default())
         .invoke_handler(tauri::generate_handler![
             commands::chat::send_message,
@@ -122,12 +137,6 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::B
             commands::updates::check_for_updates,
             commands::updates::install_update,
         ])
-        .on_window_event(on_window_event)
-        .setup(move |app| {
-            setup(app.handle())?;
-            setup_desktop(app.handle(), launch)?;
-            Ok(())
-        })
 }
 
 fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
@@ -250,8 +259,28 @@ fn setup_desktop<R: Runtime>(
     Ok(())
 }
 
-fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), Box<dyn std::error::Error>> {
-    let data_dir = palaver_core::paths::data_dir();
+/// Where the commands keep and find things.
+pub(crate) struct Services {
+    pub data_dir: std::path::PathBuf,
+    pub secrets: Arc<dyn SecretStore>,
+}
+
+impl Services {
+    /// The user's data directory and the OS keyring.
+    fn of_this_user() -> Services {
+        Services {
+            data_dir: palaver_core::paths::data_dir(),
+            secrets: Arc::new(OsKeyring),
+        }
+    }
+}
+
+/// The state every command needs: settings, history, keys, the HTTP client, streams.
+pub(crate) fn setup<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    services: Services,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let data_dir = services.data_dir;
     palaver_core::files::create_private_dir(&data_dir).map_err(|e| {
         format!(
             "cannot create the data directory {}: {e}",
@@ -285,7 +314,7 @@ fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), Box<dyn std::error
     });
     app.manage(Arc::new(Core {
         client: LlmClient::new(ClientOptions::default())?,
-        secrets: Arc::new(OsKeyring),
+        secrets: services.secrets,
         history: Arc::new(history),
     }));
     app.manage(Arc::new(StreamRegistry::default()));
