@@ -77,6 +77,30 @@ async fn ask_saves_the_exchange_and_history_finds_it() {
     assert!(list.contains("What is the capital of Peru?"), "{list}");
     let id = list.split_whitespace().next().unwrap().to_owned();
 
+    // Times are the reader's local time.
+    let in_zone = |tz: &'static str| {
+        let mut cmd = palaver(data.path(), &base);
+        cmd.env("TZ", tz).args(["history", "list"]);
+        async move {
+            let out = cmd.output().await.unwrap();
+            let list = String::from_utf8(out.stdout).unwrap();
+            let when: Vec<String> = list
+                .split_whitespace()
+                .skip(1)
+                .take(2)
+                .map(str::to_owned)
+                .collect();
+            when.join(" ")
+        }
+    };
+    let (utc, india) = (in_zone("UTC0").await, in_zone("IST-5:30").await);
+    let minutes = |t: &str| -> i64 {
+        let (h, m) = (&t[11..13], &t[14..16]);
+        h.parse::<i64>().unwrap() * 60 + m.parse::<i64>().unwrap()
+    };
+    let shift = (minutes(&india) - minutes(&utc)).rem_euclid(24 * 60);
+    assert_eq!(shift, 5 * 60 + 30, "UTC {utc}, India {india}");
+
     let (_, found, _) = run(data.path(), &base, &["history", "search", "capital"]).await;
     assert!(found.contains("«capital»"), "{found}");
     let (_, found, _) = run(

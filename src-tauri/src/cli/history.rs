@@ -41,24 +41,20 @@ pub enum Format {
     Markdown,
 }
 
+/// A stored time as the person at the terminal reads it: in the system's time zone (`TZ`
+/// first, then the system setting), to the minute.
 fn date(ms: i64) -> String {
-    // Days since the epoch to a civil date (proleptic Gregorian), without a time crate.
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60
-    )
+    date_in(ms, &jiff::tz::TimeZone::system())
+}
+
+fn date_in(ms: i64, zone: &jiff::tz::TimeZone) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => t
+            .to_zoned(zone.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        Err(_) => "(no date)".to_owned(),
+    }
 }
 
 fn fail(e: &HistoryError) -> i32 {
@@ -204,9 +200,18 @@ fn confirm(question: &str) -> Result<bool, HistoryError> {
 
 #[cfg(test)]
 mod tests {
+    use jiff::tz::TimeZone;
+
     #[test]
-    fn dates_are_civil() {
-        assert_eq!(super::date(0), "1970-01-01 00:00");
-        assert_eq!(super::date(1_700_000_000_000), "2023-11-14 22:13");
+    fn dates_are_shown_in_the_given_zone() {
+        let utc = TimeZone::UTC;
+        assert_eq!(super::date_in(0, &utc), "1970-01-01 00:00");
+        assert_eq!(super::date_in(1_700_000_000_000, &utc), "2023-11-14 22:13");
+        let india = TimeZone::posix("IST-5:30").unwrap();
+        assert_eq!(
+            super::date_in(1_700_000_000_000, &india),
+            "2023-11-15 03:43"
+        );
+        assert_eq!(super::date_in(i64::MAX, &utc), "(no date)");
     }
 }
