@@ -1,7 +1,6 @@
-// A release build on Windows is a GUI program, so starting the app opens no console window;
-// the terminal commands attach to the console they were started from (see `cli::main`).
-#![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
+//! `palaver`: the terminal commands, and the way into the desktop app. It links no web
+//! view; starting the app hands over to a running one or becomes `palaver-app`.
 
 fn main() {
-    std::process::exit(palaver::cli::main());
+    std::process::exit(palaver_cli::main());
 }

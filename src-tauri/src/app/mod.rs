@@ -11,7 +11,6 @@ mod command_tests;
 mod commands;
 mod error;
 pub mod events;
-mod handover;
 
 mod shortcut;
 mod state;
@@ -30,17 +29,37 @@ use tauri::{Emitter, Manager, Runtime, WindowEvent};
 use tauri_plugin_global_shortcut::ShortcutState;
 
 /// How the app was started.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, clap::Parser)]
+#[command(
+    name = "palaver-app",
+    version,
+    about = "The Palaver desktop app (the terminal commands are `palaver`)"
+)]
 pub struct Launch {
-    /// `palaver --quick-ask`: show only the quick-ask window.
+    /// Show only the quick-ask window (or show it in the running Palaver)
+    #[arg(long)]
     pub quick_ask: bool,
-    /// `palaver --background` (start at login): show no window while the tray can bring one.
+    /// Start in the tray without a window (how Palaver starts at login)
+    #[arg(long, conflicts_with = "quick_ask")]
     pub background: bool,
+}
+
+/// `palaver-app [--quick-ask | --background]`. Returns the process exit code.
+pub fn main() -> i32 {
+    use clap::Parser;
+    palaver_cli::init_tracing();
+    match Launch::try_parse() {
+        Ok(launch) => run(launch),
+        Err(e) => {
+            let _ = e.print();
+            i32::from(e.use_stderr()) * 2
+        }
+    }
 }
 
 /// Runs the desktop app until it quits. Returns the process exit code.
 pub fn run(launch: Launch) -> i32 {
-    if handover::to_running_instance() {
+    if palaver_cli::handover::to_running_instance() {
         return 0;
     }
     let app = build(tauri::Builder::default(), launch).build(tauri::generate_context!());

@@ -66,7 +66,7 @@ mod tests {
     #[test]
     fn the_identifier_is_the_apps() {
         let config: serde_json::Value =
-            serde_json::from_str(include_str!("../../../tauri.conf.json")).unwrap();
+            serde_json::from_str(include_str!("../../../../tauri.conf.json")).unwrap();
         assert_eq!(config["identifier"], palaver_core::paths::IDENTIFIER);
     }
 }

@@ -1,4 +1,11 @@
-//! The terminal front end: `palaver ask` and `palaver key`, over the same core as the GUI.
+//! The `palaver` command: the terminal front end (`ask`, `config`, `key`, `history`) over the
+//! same core as the GUI, and the way into the desktop app.
+//!
+//! Nothing here loads a web view. `palaver` with no command (or `--quick-ask`,
+//! `--background`) first hands the launch to a running Palaver over D-Bus (Linux), and
+//! otherwise replaces itself with `palaver-app`, the desktop app installed next to it. So
+//! `palaver ask` and the quick-ask key binding never pay for loading GTK and WebKit, and
+//! on Windows `palaver.exe` is a console program while the app has no console window.
 //!
 //! Exit codes: 0 the answer completed; 1 the request or stream failed (partial text stays
 //! on stdout); 2 usage or configuration errors; 130 interrupted by Ctrl-C.
@@ -7,6 +14,7 @@
 
 mod ask;
 mod config;
+pub mod handover;
 mod history;
 mod key;
 pub mod terminal;
@@ -65,13 +73,6 @@ pub enum Command {
 
 /// Parses argv and runs the chosen command. Returns the process exit code.
 pub fn main() -> i32 {
-    // Anything but starting the app talks to a terminal.
-    if std::env::args_os()
-        .nth(1)
-        .is_some_and(|a| a != "--quick-ask" && a != "--background")
-    {
-        attach_console();
-    }
     init_tracing();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -81,10 +82,7 @@ pub fn main() -> i32 {
         }
     };
     let Some(command) = cli.command else {
-        return crate::app::run(crate::app::Launch {
-            quick_ask: cli.quick_ask,
-            background: cli.background,
-        });
+        return start_app();
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -112,7 +110,7 @@ pub fn main() -> i32 {
 
 /// Logs go to stderr, off unless `PALAVER_LOG` asks (e.g. `PALAVER_LOG=debug`). Logs never
 /// carry message text or keys.
-fn init_tracing() {
+pub fn init_tracing() {
     let Ok(filter) = std::env::var("PALAVER_LOG") else {
         return;
     };
@@ -124,18 +122,60 @@ fn init_tracing() {
         .try_init();
 }
 
-/// On Windows a GUI-subsystem program starts without a console; `palaver ask` run from a
-/// terminal writes to that terminal's console. Elsewhere there is nothing to do.
-#[cfg(windows)]
-#[allow(unsafe_code)]
-fn attach_console() {
-    use windows_sys::Win32::System::Console::{AttachConsole, ATTACH_PARENT_PROCESS};
-    // SAFETY: AttachConsole takes a process id by value and touches no Rust memory; when it
-    // fails (no parent console, or one is attached already) nothing changes.
-    unsafe {
-        AttachConsole(ATTACH_PARENT_PROCESS);
+/// The desktop app's binary, installed next to `palaver` by every bundle.
+pub const APP_BINARY: &str = "palaver-app";
+
+/// Shows Palaver: hands this launch to a running instance, else becomes the app with the
+/// same arguments.
+fn start_app() -> i32 {
+    if handover::to_running_instance() {
+        return EXIT_OK;
+    }
+    let app = match app_path() {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!("error: could not find the Palaver app next to this program: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    run_app(&app, &args)
+}
+
+/// `palaver-app` beside this executable, after resolving links (a `palaver` on the PATH
+/// may be a link into an app bundle).
+fn app_path() -> std::io::Result<std::path::PathBuf> {
+    let me = std::env::current_exe()?;
+    let me = std::fs::canonicalize(&me).unwrap_or(me);
+    let app = me.with_file_name(format!("{APP_BINARY}{}", std::env::consts::EXE_SUFFIX));
+    if app.is_file() {
+        Ok(app)
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{} is missing", app.display()),
+        ))
     }
 }
 
-#[cfg(not(windows))]
-fn attach_console() {}
+/// On Unix the app takes this process's place (same pid, same terminal, nothing left to
+/// wait on); `exec` returns only if it failed.
+#[cfg(unix)]
+fn run_app(app: &std::path::Path, args: &[std::ffi::OsString]) -> i32 {
+    use std::os::unix::process::CommandExt;
+    let e = std::process::Command::new(app).args(args).exec();
+    eprintln!("error: could not start {}: {e}", app.display());
+    EXIT_FAILED
+}
+
+/// Elsewhere the app is started on its own and this console program ends at once.
+#[cfg(not(unix))]
+fn run_app(app: &std::path::Path, args: &[std::ffi::OsString]) -> i32 {
+    match std::process::Command::new(app).args(args).spawn() {
+        Ok(_) => EXIT_OK,
+        Err(e) => {
+            eprintln!("error: could not start {}: {e}", app.display());
+            EXIT_FAILED
+        }
+    }
+}
