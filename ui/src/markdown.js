@@ -13,7 +13,10 @@
 import { Marked } from 'marked';
 import createDOMPurify from 'dompurify';
 
-/** The attributes each tag may keep; an allowed tag not listed here keeps none. */
+/**
+ * The attributes each tag may keep; an allowed tag not listed here keeps none.
+ * @type {Record<string, string[]>}
+ */
 const ATTRIBUTES_BY_TAG = {
   a: ['href', 'title'],
   img: ['src', 'alt', 'title'],
@@ -58,7 +61,7 @@ const LOCAL_IMAGE = /^data:image\/(png|gif|jpe?g|webp);/i;
 const CODE_LANGUAGE = /^language-[\w+#.-]{1,32}$/;
 
 /**
- * @param {Window} win the window whose document renders (jsdom's in tests)
+ * @param {Window & import('dompurify').WindowLike} win the window whose document renders (jsdom's in tests)
  * @returns {{ toFragment(src: string): DocumentFragment, toHtml(src: string): string }}
  */
 export function createMarkdown(win) {
