@@ -6,9 +6,9 @@
 // The sanitizer keeps only what is listed here: the tags markdown produces and the inline
 // HTML models often write, each with the attributes it needs. Nothing kept may navigate,
 // load or submit by itself: the one way out of the window is a click on an `<a>`, which
-// main.js and quick.js hand to the system browser. The deny lists name what would break
-// that, so that widening the allowlist later cannot let it back in (DOMPurify's FORBID_*
-// wins over its ALLOWED_*).
+// both windows hand to the system browser (openLinksInBrowser in dom.js). The deny lists
+// name what would break that, so that widening the allowlist later cannot let it back in
+// (DOMPurify's FORBID_* wins over its ALLOWED_*).
 
 import { Marked } from 'marked';
 import createDOMPurify from 'dompurify';
