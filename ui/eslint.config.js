@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import globals from 'globals';
 
 export default [
-  { ignores: ['dist/', 'node_modules/'] },
+  // src/bindings/ holds TypeScript generated from the Rust types (ts-rs), which eslint does not parse.
+  { ignores: ['dist/', 'node_modules/', 'src/bindings/'] },
   js.configs.recommended,
   {
     languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: { ...globals.browser } },

@@ -95,3 +95,34 @@ test('the quick question is in the main window history, and Ctrl+Enter continues
   const texts = await app.exec(`return [...document.querySelectorAll('.msg.user .bubble')].map(b => b.textContent)`);
   assert.deepEqual(texts, ['And who keeps it?']);
 });
+
+test('quick ask shows the reasoning apart from the answer, and says when the length limit cut a reply', async () => {
+  const { app } = stack;
+  await app.switchTo(mainHandle);
+  launchQuickAsk();
+  await app.waitFor(async () => quickAskMapped(), { what: 'the quick-ask window again' });
+  await switchToQuickAsk();
+  const idle = async () => app.exec(`return document.querySelector('#quick-reply').getAttribute('aria-busy') !== 'true'`);
+  const input = await app.find('#quick-input');
+  await input.type('Think first [reasoning]');
+  await input.type(Keys.ENTER);
+  await app.waitFor(async () => /That is all/.test(await app.exec(`return document.querySelector('#quick-reply .content').innerText`)) && idle(), { timeout: 30000, what: 'the answer' });
+  const shown = await app.exec(`const t = document.querySelector('#quick-reply details.thinking');
+    return { hidden: t.hidden, summary: t.querySelector('summary').textContent, reasoning: t.querySelector('.reasoning').textContent,
+             answer: document.querySelector('#quick-reply .content').innerText };`);
+  assert.equal(shown.hidden, false, 'the reasoning is on screen');
+  assert.equal(shown.summary, 'Thought');
+  assert.match(shown.reasoning, /Let me think/);
+  assert.ok(!shown.answer.includes('Let me think'), 'the reasoning is not in the answer');
+  await app.exec(`document.querySelector('#quick-reply details.thinking').open = true`);
+  await stack.shot('quick-ask-reasoning');
+
+  await (await app.find('#quick-input')).type('Go on [length]');
+  await (await app.find('#quick-input')).type(Keys.ENTER);
+  await app.waitFor(async () => (await app.exec(`return document.querySelector('#quick-reply').getAttribute('aria-busy')`)) === null
+    && app.exec(`return !document.querySelector('#quick-status').hidden`), { timeout: 30000, what: 'the reply cut short' });
+  assert.equal(await app.exec(`return document.querySelector('#quick-status').textContent`), 'The reply reached the model’s length limit.');
+  await stack.shot('quick-ask-length');
+  await (await app.find('#quick-input')).type(Keys.ESCAPE);
+  await app.waitFor(async () => !quickAskMapped(), { what: 'the window to hide' });
+});

@@ -1,8 +1,32 @@
 // What each error kind means for a person, and what they can do about it.
 
+/** @typedef {import('./ipc.js').ChatError} ChatError */
+
+/**
+ * A rejected command's reason as a ChatError. Our commands reject with `{ kind, message, … }`,
+ * but what a promise rejects with is unknown to the type system (and could be an Error thrown
+ * in the webview itself), so it is checked here, once, instead of cast at every catch.
+ * @param {unknown} reason
+ * @returns {ChatError}
+ */
+export function toChatError(reason) {
+  if (typeof reason === 'object' && reason !== null && 'message' in reason && typeof reason.message === 'string') {
+    const kind = 'kind' in reason && typeof reason.kind === 'string' ? reason.kind : '';
+    const retryAfterSecs = 'retryAfterSecs' in reason && typeof reason.retryAfterSecs === 'number' ? reason.retryAfterSecs : undefined;
+    return { kind, message: reason.message, retryAfterSecs };
+  }
+  return { kind: '', message: String(reason) };
+}
+
+/**
+ * What a rejected command said, for a status line.
+ * @param {unknown} reason
+ */
+export const errorMessage = (reason) => toChatError(reason).message;
+
 /**
  * Decides by `kind` alone; the message is shown, never searched.
- * @param {{ kind: string, message: string, retryAfterSecs?: number }} error
+ * @param {ChatError} error
  * @returns {{ title: string, detail: string, action?: 'settings' }}
  */
 export function describeError(error) {

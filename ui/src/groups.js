@@ -12,9 +12,11 @@ export function groupByRecency(conversations, now = new Date()) {
   const startOfToday = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
   /** @type {Map<string, T[]>} */
   const groups = new Map();
+  /** @param {string} label @param {T} item */
   const add = (label, item) => {
-    if (!groups.has(label)) groups.set(label, []);
-    groups.get(label).push(item);
+    const group = groups.get(label);
+    if (group) group.push(item);
+    else groups.set(label, [item]);
   };
   for (const c of conversations) {
     if (c.pinned) add('Pinned', c);

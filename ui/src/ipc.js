@@ -54,6 +54,7 @@ import { listen } from '@tauri-apps/api/event';
  * @returns {Promise<SendAck>}
  */
 export function sendMessage({ conversationId, text, mode = { kind: 'ask' }, source = 'app', onEvent }) {
+  /** @type {Channel<ChatEvent>} */
   const channel = new Channel();
   channel.onmessage = onEvent;
   return invoke('send_message', { conversationId: conversationId ?? null, text, mode, source, onEvent: channel });
@@ -90,8 +91,9 @@ export const exportConversation = (id, format) => invoke('export_conversation', 
  * @returns {Promise<ImportReport | null>}
  */
 export function importHistory(onProgress) {
+  /** @type {Channel<ImportProgress>} */
   const channel = new Channel();
-  channel.onmessage = (/** @type {ImportProgress} */ p) => onProgress(p);
+  channel.onmessage = (p) => onProgress(p);
   return invoke('import_history', { onProgress: channel });
 }
 
@@ -99,7 +101,7 @@ export function importHistory(onProgress) {
 export const cancelImport = () => invoke('cancel_import');
 
 /** @param {(e: { conversationIds: string[] }) => void} handler */
-export const onHistoryChanged = (handler) => listen('history://changed', (e) => handler(/** @type {any} */ (e.payload)));
+export const onHistoryChanged = (handler) => listen('history://changed', (/** @type {import('@tauri-apps/api/event').Event<{ conversationIds: string[] }>} */ e) => handler(e.payload));
 
 /** @param {(conversationId: string) => void} handler */
 export const onOpenConversation = (handler) => listen('main://open-conversation', (e) => handler(String(e.payload)));
@@ -138,7 +140,7 @@ export const apiKeyStatus = (profile) => invoke('api_key_status', { profile: pro
 export const openExternal = (url) => invoke('open_external', { url });
 
 /** @param {(view: SettingsView) => void} handler */
-export const onSettingsChanged = (handler) => listen('settings://changed', (e) => handler(/** @type {SettingsView} */ (e.payload)));
+export const onSettingsChanged = (handler) => listen('settings://changed', (/** @type {import('@tauri-apps/api/event').Event<SettingsView>} */ e) => handler(e.payload));
 
 /** @returns {Promise<UpdateStatus>} */
 export const checkForUpdates = () => invoke('check_for_updates');

@@ -6,14 +6,17 @@
 // The sanitizer keeps only what is listed here: the tags markdown produces and the inline
 // HTML models often write, each with the attributes it needs. Nothing kept may navigate,
 // load or submit by itself: the one way out of the window is a click on an `<a>`, which
-// main.js and quick.js hand to the system browser. The deny lists name what would break
-// that, so that widening the allowlist later cannot let it back in (DOMPurify's FORBID_*
-// wins over its ALLOWED_*).
+// both windows hand to the system browser (openLinksInBrowser in dom.js). The deny lists
+// name what would break that, so that widening the allowlist later cannot let it back in
+// (DOMPurify's FORBID_* wins over its ALLOWED_*).
 
 import { Marked } from 'marked';
 import createDOMPurify from 'dompurify';
 
-/** The attributes each tag may keep; an allowed tag not listed here keeps none. */
+/**
+ * The attributes each tag may keep; an allowed tag not listed here keeps none.
+ * @type {Record<string, string[]>}
+ */
 const ATTRIBUTES_BY_TAG = {
   a: ['href', 'title'],
   img: ['src', 'alt', 'title'],
@@ -58,7 +61,7 @@ const LOCAL_IMAGE = /^data:image\/(png|gif|jpe?g|webp);/i;
 const CODE_LANGUAGE = /^language-[\w+#.-]{1,32}$/;
 
 /**
- * @param {Window} win the window whose document renders (jsdom's in tests)
+ * @param {Window & import('dompurify').WindowLike} win the window whose document renders (jsdom's in tests)
  * @returns {{ toFragment(src: string): DocumentFragment, toHtml(src: string): string }}
  */
 export function createMarkdown(win) {

@@ -1,46 +1,46 @@
 // The quick-ask window: one question, the answer streamed inline, Escape to hide.
-// Each question is a normal conversation in the history, marked as from quick ask.
+// Each question is a normal conversation in the history, marked as from quick ask. The answer
+// is drawn by the same conversation view as in the main window: its reasoning apart, and the
+// same note when it stops early.
 
 import { listen } from '@tauri-apps/api/event';
 import { invoke } from '@tauri-apps/api/core';
 import * as ipc from './ipc.js';
 import { createMarkdown } from './markdown.js';
-import { StreamRenderer } from './stream-renderer.js';
-import { decorateCodeBlocks } from './code-blocks.js';
-import { describeError } from './errors.js';
+import { autosize, byId, openLinksInBrowser } from './dom.js';
+import { toChatError } from './errors.js';
+import { createConversationView } from './features/conversation.js';
 
-const markdown = createMarkdown(window);
-const $ = (sel) => /** @type {HTMLElement} */ (document.querySelector(sel));
-const input = /** @type {HTMLTextAreaElement} */ ($('#quick-input'));
-const reply = $('#quick-reply');
-const status = $('#quick-status');
-const stopButton = $('#quick-stop');
-const openButton = $('#quick-open');
+/** @typedef {import('./ipc.js').ChatEvent} ChatEvent */
+
+const views = createConversationView({ markdown: createMarkdown(window) });
+const input = byId('quick-input', HTMLTextAreaElement);
+const replyBox = byId('quick-reply');
+const status = byId('quick-status');
+const stopButton = byId('quick-stop', HTMLButtonElement);
+const openButton = byId('quick-open', HTMLButtonElement);
+
+/** The tallest the question box grows, in pixels. */
+const MAX_HEIGHT = 120;
 
 /** `generation` counts fresh starts: a reply from before one no longer touches the window. */
 /** @type {{ conversationId: string | null, streamId: string | null, busy: boolean, generation: number }} */
 const state = { conversationId: null, streamId: null, busy: false, generation: 0 };
 
-const copy = (text) => navigator.clipboard.writeText(text);
-
-function autosize() {
-  input.style.height = 'auto';
-  input.style.height = `${Math.min(input.scrollHeight, 120)}px`;
-}
-
+/** @param {boolean} busy */
 function setBusy(busy) {
   state.busy = busy;
   stopButton.hidden = !busy;
 }
 
+/** @param {ChatEvent} event */
+const isEnd = (event) => event.type === 'finished' || event.type === 'failed';
+
 /** @param {string} text */
 async function ask(text) {
-  reply.hidden = false;
-  reply.replaceChildren();
-  reply.setAttribute('aria-busy', 'true');
-  status.hidden = true;
+  replyBox.hidden = false;
   openButton.hidden = true;
-  const renderer = new StreamRenderer(reply, markdown, { decorate: (b) => decorateCodeBlocks(b, copy) });
+  const reply = views.streamReply(replyBox, { status });
   const generation = state.generation;
   setBusy(true);
   try {
@@ -51,26 +51,14 @@ async function ask(text) {
       onEvent: (event) => {
         if (generation !== state.generation) {
           // The window started over; the reply still streams and is saved in the history.
-          if (event.type === 'finished' || event.type === 'failed') setBusy(false);
+          if (isEnd(event)) setBusy(false);
           return;
         }
         if (event.type === 'started') state.streamId = event.streamId;
-        if (event.type === 'delta') renderer.append(event.text);
-        if (event.type === 'finished' || event.type === 'failed') {
-          renderer.finish();
-          reply.removeAttribute('aria-busy');
+        reply.handle(event);
+        if (isEnd(event)) {
           setBusy(false);
           openButton.hidden = false;
-          if (event.type === 'failed') {
-            const { title, detail } = describeError(event.error);
-            status.hidden = false;
-            status.className = 'status error';
-            status.textContent = `${title}: ${detail}`;
-          } else if (event.finishReason === 'cancelled') {
-            status.hidden = false;
-            status.className = 'status note';
-            status.textContent = 'Stopped. The reply so far is kept.';
-          }
         }
       },
     });
@@ -80,11 +68,8 @@ async function ask(text) {
     }
   } catch (e) {
     setBusy(false);
-    reply.removeAttribute('aria-busy');
-    const { title, detail } = describeError(/** @type {any} */ (e));
-    status.hidden = false;
-    status.className = 'status error';
-    status.textContent = `${title}: ${detail}`;
+    reply.end();
+    reply.fail(toChatError(e));
     if (!input.value) input.value = text;
   }
 }
@@ -94,8 +79,8 @@ function startOver() {
   state.generation += 1;
   state.conversationId = null;
   state.streamId = null;
-  reply.hidden = true;
-  reply.replaceChildren();
+  replyBox.hidden = true;
+  replyBox.replaceChildren();
   status.hidden = true;
   openButton.hidden = true;
 }
@@ -106,7 +91,7 @@ function openInPalaver() {
   startOver();
 }
 
-input.addEventListener('input', autosize);
+input.addEventListener('input', () => autosize(input, MAX_HEIGHT));
 input.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
     event.preventDefault();
@@ -116,7 +101,7 @@ input.addEventListener('keydown', (event) => {
     const text = input.value;
     if (!text.trim() || state.busy) return;
     input.value = '';
-    autosize();
+    autosize(input, MAX_HEIGHT);
     ask(text);
   }
 });
@@ -130,13 +115,7 @@ document.addEventListener('keydown', (event) => {
 });
 stopButton.addEventListener('click', () => { if (state.streamId) ipc.cancelStream(state.streamId); });
 openButton.addEventListener('click', openInPalaver);
-document.addEventListener('click', (event) => {
-  const link = /** @type {HTMLElement} */ (event.target).closest?.('a');
-  if (!link) return;
-  event.preventDefault();
-  const href = link.getAttribute('href');
-  if (href && /^(https?:|mailto:)/i.test(href)) ipc.openExternal(href);
-});
+openLinksInBrowser((message) => console.error(message));
 
 listen('quick-ask://shown', () => {
   // Hidden by a click elsewhere after an answer: a fresh question this time.

@@ -77,7 +77,7 @@ export class StreamRenderer {
     container.append(this.live);
   }
 
-  /** Replaces everything (a stored reply). */
+  /** Replaces everything (a stored reply). @param {string} text */
   setText(text) {
     this.text = text;
     this.request();

@@ -1,0 +1,175 @@
+// The main window's conversation: which one is open, the reply being written, and what can be
+// done to them — send, stop, regenerate, edit, switch versions, start a new chat, open one
+// from the history. At most one reply is written at a time; while it is, opening another
+// conversation waits. When a reply ends, the conversation is drawn again from the history,
+// which has the ids, versions and actions.
+//
+// The log is drawn by transcript.js (what is stored) and conversation.js (the reply being
+// written); the composer, the sidebar and the notices are reached through callbacks.
+
+import * as ipc from '../ipc.js';
+import { errorMessage, toChatError } from '../errors.js';
+import { createTranscript } from './transcript.js';
+
+/** @typedef {import('../ipc.js').ConversationView} ConversationView */
+/** @typedef {import('../ipc.js').SendMode} SendMode */
+/** @typedef {import('./conversation.js').MessageViews} MessageViews */
+/** @typedef {import('./conversation.js').LiveReply} LiveReply */
+/** @typedef {import('./transcript.js').ShowOptions} ShowOptions */
+
+/**
+ * @param {{
+ *   log: HTMLElement,
+ *   empty: HTMLElement,
+ *   title: HTMLElement,
+ *   views: MessageViews,
+ *   showNotice: (text: string) => void,
+ *   openSettings: () => void,
+ *   onBusyChange: (busy: boolean) => void,
+ *   restoreQuestion: (text: string) => void,
+ *   markActive: () => void,
+ *   closeSidebar: () => void,
+ *   focusComposer: () => void,
+ * }} deps
+ */
+export function createChat(deps) {
+  const { log, empty, title, views } = deps;
+  /** @type {string | null} */
+  let conversationId = null;
+  /** @type {LiveReply | null} */
+  let active = null;
+
+  const transcript = createTranscript({
+    log,
+    empty,
+    views,
+    isBusy: () => active !== null,
+    send: (text, mode) => { send(text, mode); },
+    showVersion: async (messageId) => show(await ipc.showVersion(messageId), { keepScroll: true }),
+    openSettings: deps.openSettings,
+  });
+
+  /** @param {LiveReply | null} reply */
+  function setActive(reply) {
+    active = reply;
+    deps.onBusyChange(reply !== null);
+  }
+
+  /**
+   * A reply about to stream, shown after its question.
+   * @param {string} text the question
+   * @param {boolean} showQuestion false when the question is already on screen (regenerate)
+   * @returns {LiveReply}
+   */
+  function startReply(text, showQuestion) {
+    empty.hidden = true;
+    if (showQuestion) log.append(views.userMessage(text));
+    const article = views.replyArticle();
+    log.append(article);
+    /** @type {LiveReply} */
+    const reply = views.streamReply(article, {
+      usage: true,
+      scroller: log,
+      actions: {
+        retry: () => {
+          if (reply.messageId) send(text, { kind: 'regenerate', messageId: reply.messageId });
+          else send(text);
+        },
+        openSettings: deps.openSettings,
+      },
+      onEnd: () => {
+        if (active !== reply) return;
+        setActive(null);
+        // Show the stored version: ids, versions and actions come from the history.
+        if (conversationId) open(conversationId, { stayAtBottom: true });
+      },
+    });
+    log.scrollTop = log.scrollHeight;
+    return reply;
+  }
+
+  /**
+   * Sends a question, another answer to one, or an edited one.
+   * @param {string} text
+   * @param {SendMode} [mode]
+   */
+  async function send(text, mode = { kind: 'ask' }) {
+    if (active) return;
+    if (mode.kind !== 'ask') transcript.removeFrom(mode.messageId);
+    const reply = startReply(text, mode.kind !== 'regenerate');
+    setActive(reply);
+    try {
+      const ack = await ipc.sendMessage({ conversationId, text, mode, onEvent: (event) => reply.handle(event) });
+      conversationId = ack.conversationId;
+      reply.streamId = ack.streamId;
+      reply.messageId = ack.messageId;
+      deps.markActive();
+    } catch (error) {
+      // Nothing was sent. The question stays on screen, and in the composer if it is empty.
+      active = null;
+      reply.end();
+      setActive(null);
+      reply.fail(toChatError(error));
+      if (mode.kind === 'ask') deps.restoreQuestion(text);
+    }
+  }
+
+  function stop() {
+    if (active?.streamId) ipc.cancelStream(active.streamId).catch(() => {});
+  }
+
+  function newChat() {
+    if (active) stop();
+    conversationId = null;
+    transcript.clear();
+    empty.hidden = false;
+    title.textContent = 'Palaver';
+    deps.markActive();
+    deps.closeSidebar();
+    deps.focusComposer();
+  }
+
+  /**
+   * @param {ConversationView} conversation
+   * @param {ShowOptions} [options]
+   */
+  function show(conversation, options = {}) {
+    conversationId = conversation.conversation.id;
+    title.textContent = conversation.conversation.title || 'Palaver';
+    transcript.render(conversation, options);
+    deps.markActive();
+  }
+
+  /**
+   * Opens a conversation from the history.
+   * @param {string} id
+   * @param {ShowOptions} [options]
+   */
+  async function open(id, options = {}) {
+    try {
+      const conversation = await ipc.getConversation(id);
+      if (active) return; // a new reply started meanwhile; it will refresh when it ends
+      show(conversation, options);
+      deps.closeSidebar();
+    } catch (e) {
+      deps.showNotice(errorMessage(e));
+    }
+  }
+
+  return {
+    send,
+    stop,
+    newChat,
+    open,
+    isBusy: () => active !== null,
+    currentId: () => conversationId,
+    /** Another part of the window renamed a conversation. @param {string} id @param {string} newTitle */
+    renamed(id, newTitle) {
+      if (conversationId === id) title.textContent = newTitle;
+    },
+    /** A conversation was deleted: if it is the one open, a new chat takes its place. @param {string} id */
+    deleted(id) {
+      if (conversationId === id) newChat();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+// The first run: a person with no key and no settings yet sees the welcome screen instead of
+// the chat, with two ways in — paste an OpenAI key (stored in the system keyring), or point
+// Palaver at a local server (it must answer with its model list). Either way the settings are
+// marked onboarded and the chat appears.
+
+import * as ipc from '../ipc.js';
+import { byId } from '../dom.js';
+import { describeError, errorMessage, toChatError } from '../errors.js';
+
+/** @typedef {import('../ipc.js').Settings} Settings */
+/** @typedef {import('../ipc.js').SettingsView} SettingsView */
+/** @typedef {{ profile?: Partial<Settings['profile']> }} WelcomeChoice what the welcome screen changes */
+
+/**
+ * @param {{
+ *   current: () => SettingsView | null,
+ *   save: (settings: Settings) => Promise<void>,
+ *   focusComposer: () => void,
+ * }} deps the settings in effect, and how to save them
+ */
+export function createWelcome({ current, save, focusComposer }) {
+  const screen = byId('welcome');
+  const app = byId('app');
+  const keyInput = byId('w-key', HTMLInputElement);
+  const keyStatus = byId('w-key-status');
+  const baseUrl = byId('w-base-url', HTMLInputElement);
+  const localStatus = byId('w-local-status');
+
+  function showChat() {
+    screen.hidden = true;
+    app.hidden = false;
+    focusComposer();
+  }
+
+  /** @param {WelcomeChoice} choice */
+  async function finish(choice) {
+    const view = current();
+    if (!view) return;
+    const s = view.settings;
+    await save({ ...s, profile: { ...s.profile, ...choice.profile }, onboarded: true });
+    showChat();
+  }
+
+  byId('w-key-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await ipc.setApiKey(keyInput.value, current()?.settings.profile.id);
+      keyInput.value = '';
+      await finish({});
+    } catch (e) {
+      keyStatus.textContent = errorMessage(e);
+    }
+  });
+
+  byId('w-local-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const url = baseUrl.value.trim();
+    localStatus.textContent = 'Connecting…';
+    try {
+      const models = await ipc.listModels(url);
+      await finish({ profile: { name: 'Local server', baseUrl: url, model: models[0] ?? current()?.settings.profile.model } });
+    } catch (e) {
+      localStatus.textContent = `${describeError(toChatError(e)).detail} Check that the server is running, then try again.`;
+    }
+  });
+
+  /**
+   * Shows the welcome screen on a first run (not onboarded, and no key from anywhere),
+   * else the chat.
+   * @param {SettingsView} view
+   * @returns {Promise<boolean>} whether the welcome screen is shown
+   */
+  async function showOnFirstRun(view) {
+    const key = await ipc.apiKeyStatus(view.settings.profile.id).catch(() => null);
+    if (view.baseUrlFromEnv) baseUrl.value = view.effectiveBaseUrl;
+    if (!view.settings.onboarded && !key?.present) {
+      app.hidden = true;
+      screen.hidden = false;
+      keyInput.focus();
+      return true;
+    }
+    showChat();
+    return false;
+  }
+
+  return { showOnFirstRun };
+}
