@@ -1,32 +1,48 @@
 // What each error kind means for a person, and what they can do about it.
 
-/** @typedef {import('./ipc.js').ChatError} ChatError */
+/** @typedef {import('./ipc.js').CommandErrorKind} CommandErrorKind */
 
 /**
- * A rejected command's reason as a ChatError. Our commands reject with `{ kind, message, … }`,
+ * A failure to show: a command's or a reply's `{ kind, message }`, with `kind` null when the
+ * failure came from the webview itself (or from a kind this version does not know).
+ * @typedef {{ kind: CommandErrorKind | null, message: string, retryAfterSecs?: number }} Failure
+ */
+
+/**
+ * A rejected command's reason as a Failure. Our commands reject with `{ kind, message, … }`,
  * but what a promise rejects with is unknown to the type system (and could be an Error thrown
  * in the webview itself), so it is checked here, once, instead of cast at every catch.
  * @param {unknown} reason
- * @returns {ChatError}
+ * @returns {Failure}
  */
-export function toChatError(reason) {
+export function toFailure(reason) {
   if (typeof reason === 'object' && reason !== null && 'message' in reason && typeof reason.message === 'string') {
-    const kind = 'kind' in reason && typeof reason.kind === 'string' ? reason.kind : '';
+    const kind = 'kind' in reason && typeof reason.kind === 'string' ? asKind(reason.kind) : null;
     const retryAfterSecs = 'retryAfterSecs' in reason && typeof reason.retryAfterSecs === 'number' ? reason.retryAfterSecs : undefined;
     return { kind, message: reason.message, retryAfterSecs };
   }
-  return { kind: '', message: String(reason) };
+  return { kind: null, message: String(reason) };
 }
+
+/**
+ * A kind that came from Rust as text: from a command, or stored with a message in the history.
+ * Rust's set is closed and generated into the type; a kind from a newer version falls to the
+ * general message in `describeError`.
+ * @param {string | null} kind
+ * @returns {CommandErrorKind | null}
+ */
+export const asKind = (kind) => (kind ? /** @type {CommandErrorKind} */ (kind) : null);
 
 /**
  * What a rejected command said, for a status line.
  * @param {unknown} reason
  */
-export const errorMessage = (reason) => toChatError(reason).message;
+export const errorMessage = (reason) => toFailure(reason).message;
 
 /**
- * Decides by `kind` alone; the message is shown, never searched.
- * @param {ChatError} error
+ * Decides by `kind` alone; the message is shown, never searched. Every kind Rust can send
+ * has a case: a kind added there and not here fails the type check (see `unknownKind`).
+ * @param {Failure} error
  * @returns {{ title: string, detail: string, action?: 'settings' }}
  */
 export function describeError(error) {
@@ -65,7 +81,37 @@ export function describeError(error) {
       return { title: 'The server sent something unexpected', detail };
     case 'cancelled':
       return { title: 'Stopped', detail: 'The reply so far is kept.' };
+    case 'invalid_key':
+      return { title: 'That does not look like an API key', detail, action: 'settings' };
+    case 'bad_base_url':
+      return { title: 'The server address is not usable', detail, action: 'settings' };
+    case 'not_found':
+      return { title: 'It is no longer there', detail };
+    case 'disk_full':
+      return { title: 'The disk is full', detail: `${detail} Free some space and try again; nothing was half-written.` };
+    case 'storage':
+      return { title: 'Palaver could not read or write its files', detail };
+    case 'autostart':
+      return { title: 'Starting at login could not be changed', detail };
+    case 'shortcut_taken':
+      return { title: 'That shortcut is taken', detail };
+    case 'update':
+      return { title: 'The update did not work', detail };
+    case 'window':
+      return { title: 'A window could not be shown', detail };
+    case 'open_failed':
+      return { title: 'The link could not be opened', detail };
     default:
-      return { title: 'Something went wrong', detail };
+      return unknownKind(error.kind, detail);
   }
+}
+
+/**
+ * A failure from the webview itself, or a kind this version does not know. Typed `null`, so
+ * the switch above must handle every kind in the generated `CommandErrorKind`.
+ * @param {null} _kind
+ * @param {string} detail
+ */
+function unknownKind(_kind, detail) {
+  return { title: 'Something went wrong', detail };
 }

@@ -1,56 +1,45 @@
-// The frontend's only door to Rust. The types mirror the Rust ones (src-tauri/src/chat/event.rs,
-// llm/error.rs, app/commands/*): keep them in step.
+// The frontend's only door to Rust. Every type that crosses IPC is generated from the Rust
+// type by ts-rs into ./bindings/ (`cargo run --example ipc-bindings`), so the two sides
+// cannot drift: a field renamed in Rust fails `npm run typecheck` here. Event names come
+// from the same place.
 
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
+import * as events from './bindings/events.js';
 
 /**
- * @typedef {'no_api_key'|'keyring_unavailable'|'auth'|'rate_limited'|'quota'|'bad_request'|'context_too_long'|'server'|'network'|'timeout'|'protocol'|'cancelled'
- *   |'interrupted'|'insecure_key'|'too_large'} ErrorKind
- *   `interrupted`: the connection ended before the reply was complete; the text so far is kept.
- *   `insecure_key`: the stored key was withheld from a plain-http server that is not loopback
- *   and not allowed to receive it; the fix is in Settings.
- *   `too_large`: the reply (or one event of it) passed the size limit; the text so far is kept.
- *   Branch on the kind, never on the message: the message is for people and may change.
- * @typedef {{ kind: ErrorKind | string, message: string, status?: number, retryAfterSecs?: number }} ChatError
- *   `send_message` rejects with the same `{ kind, message }` when nothing could be sent
- *   (`no_api_key`, `keyring_unavailable`, `insecure_key`, …); other commands add kinds of their own.
- * @typedef {'stop'|'length'|'content_filter'|'tool_calls'|'cancelled'} FinishReason
- * @typedef {{ type: 'started', streamId: string, conversationId?: string, messageId?: string, model: string }
- *   | { type: 'delta', text: string }
- *   | { type: 'reasoning', text: string }
- *   | { type: 'usage', promptTokens: number, completionTokens: number }
- *   | { type: 'finished', finishReason: FinishReason }
- *   | { type: 'failed', error: ChatError }} ChatEvent
- * @typedef {{ streamId: string, conversationId: string, messageId: string, userMessageId: string }} SendAck
- * @typedef {{ kind: 'ask' } | { kind: 'regenerate', messageId: string } | { kind: 'edit', messageId: string }} SendMode
- * @typedef {{ id: string, title: string, createdAt: number, updatedAt: number, pinned: boolean, model: string, source: 'app'|'cli'|'quick_ask'|'import' }} ConversationSummary
- * @typedef {{ id: string, parentId: string | null, role: 'system'|'user'|'assistant', content: string, reasoning: string,
- *   status: 'complete'|'streaming'|'cancelled'|'interrupted'|'error', finishReason: string | null, errorKind: ErrorKind | null,
- *   errorMessage: string | null, model: string, promptTokens: number | null, completionTokens: number | null,
- *   createdAt: number, versions: string[] }} StoredMessage
+ * @typedef {import('./bindings/ErrorKind').ErrorKind} ErrorKind
+ *   Why a request failed. Branch on the kind, never on the message: the message is for
+ *   people and may change.
+ * @typedef {import('./bindings/ChatError').ChatError} ChatError
+ * @typedef {import('./bindings/CommandErrorKind').CommandErrorKind} CommandErrorKind
+ * @typedef {import('./bindings/CommandError').CommandError} CommandError
+ *   What every command rejects with: `{ kind, message, … }`, `kind` from a closed set.
+ * @typedef {import('./bindings/FinishReason').FinishReason} FinishReason
+ * @typedef {import('./bindings/ChatEvent').ChatEvent} ChatEvent
+ * @typedef {import('./bindings/SendAck').SendAck} SendAck
+ * @typedef {import('./bindings/SendMode').SendMode} SendMode
+ * @typedef {import('./bindings/Source').Source} Source
+ * @typedef {import('./bindings/ConversationSummary').ConversationSummary} ConversationSummary
+ * @typedef {import('./bindings/StoredMessage').StoredMessage} StoredMessage
  *   A reply that stopped early says why in `status` (`cancelled`, `interrupted` — also what a
  *   reply left `streaming` by a crash becomes — or `error` with `errorKind`), not in its text.
- * @typedef {{ conversation: ConversationSummary, systemPrompt: string, messages: StoredMessage[] }} ConversationView
- * @typedef {{ conversationId: string, messageId: string | null, title: string, snippet: string, updatedAt: number }} SearchHit
- * @typedef {{ conversationsAdded: number, conversationsSkipped: number, messagesAdded: number,
- *   rejected: { id: string, title: string, reason: string }[], cancelled: boolean }} ImportReport
- * @typedef {{ done: number, total: number }} ImportProgress
- * @typedef {{ id: string, name: string, baseUrl: string, model: string, allowCleartextKey?: boolean }} Profile
- *   `allowCleartextKey`: send the stored key to this profile's server even over plain http to
- *   another machine. Saving settings spreads the stored profile, so the flag is kept.
- * @typedef {{ profile: Profile, systemPrompt: string, temperature: number | null, theme: 'system'|'light'|'dark', onboarded: boolean, quickAskShortcut: string, closeToTray: boolean, startAtLogin: boolean, notifyWhenDone: boolean, checkForUpdates: boolean }} Settings
- * @typedef {{ settings: Settings, effectiveBaseUrl: string, baseUrlFromEnv: boolean, notice?: string, dataDir: string }} SettingsView
- * @typedef {{ present: boolean, source?: 'keyring'|'environment', lastFour?: string, origin?: string, keyringError?: string }} KeyStatus
- *   `origin`: the one server (`scheme://host[:port]`) a stored key is sent to.
- * @typedef {{ status: 'notConfigured' } | { status: 'upToDate', current: string } | { status: 'available', version: string, notes: string }
- *   | { status: 'failed', message: string }} UpdateStatus
+ * @typedef {import('./bindings/ConversationView').ConversationView} ConversationView
+ * @typedef {import('./bindings/SearchHit').SearchHit} SearchHit
+ * @typedef {import('./bindings/ImportReport').ImportReport} ImportReport
+ * @typedef {import('./bindings/ImportProgress').ImportProgress} ImportProgress
+ * @typedef {import('./bindings/HistoryChanged').HistoryChanged} HistoryChanged
+ * @typedef {import('./bindings/Profile').Profile} Profile
+ * @typedef {import('./bindings/Settings').Settings} Settings
+ * @typedef {import('./bindings/SettingsView').SettingsView} SettingsView
+ * @typedef {import('./bindings/KeyStatus').KeyStatus} KeyStatus
+ * @typedef {import('./bindings/UpdateStatus').UpdateStatus} UpdateStatus
  */
 
 /**
  * Starts a reply. Events arrive on `onEvent` in order, `started` first, one `finished`
  * or `failed` last. The question is stored before anything is sent.
- * @param {{ conversationId?: string | null, text: string, mode?: SendMode, source?: 'app'|'quick_ask', onEvent: (e: ChatEvent) => void }} args
+ * @param {{ conversationId?: string | null, text: string, mode?: SendMode, source?: Source, onEvent: (e: ChatEvent) => void }} args
  * @returns {Promise<SendAck>}
  */
 export function sendMessage({ conversationId, text, mode = { kind: 'ask' }, source = 'app', onEvent }) {
@@ -101,15 +90,15 @@ export function importHistory(onProgress) {
 export const cancelImport = () => invoke('cancel_import');
 
 /** @param {(e: { conversationIds: string[] }) => void} handler */
-export const onHistoryChanged = (handler) => listen('history://changed', (/** @type {import('@tauri-apps/api/event').Event<{ conversationIds: string[] }>} */ e) => handler(e.payload));
+export const onHistoryChanged = (handler) => listen(events.HISTORY_CHANGED, (/** @type {import('@tauri-apps/api/event').Event<HistoryChanged>} */ e) => handler(e.payload));
 
 /** @param {(conversationId: string) => void} handler */
-export const onOpenConversation = (handler) => listen('main://open-conversation', (e) => handler(String(e.payload)));
+export const onOpenConversation = (handler) => listen(events.OPEN_CONVERSATION, (e) => handler(String(e.payload)));
 
 export const quitApp = () => invoke('quit_app');
 
 /** @param {(message: string) => void} handler */
-export const onSaveFailed = (handler) => listen('history://save-failed', (e) => handler(String(e.payload)));
+export const onSaveFailed = (handler) => listen(events.SAVE_FAILED, (e) => handler(String(e.payload)));
 
 /** @param {string} streamId @returns {Promise<boolean>} */
 export const cancelStream = (streamId) => invoke('cancel_stream', { streamId });
@@ -140,7 +129,7 @@ export const apiKeyStatus = (profile) => invoke('api_key_status', { profile: pro
 export const openExternal = (url) => invoke('open_external', { url });
 
 /** @param {(view: SettingsView) => void} handler */
-export const onSettingsChanged = (handler) => listen('settings://changed', (/** @type {import('@tauri-apps/api/event').Event<SettingsView>} */ e) => handler(e.payload));
+export const onSettingsChanged = (handler) => listen(events.SETTINGS_CHANGED, (/** @type {import('@tauri-apps/api/event').Event<SettingsView>} */ e) => handler(e.payload));
 
 /** @returns {Promise<UpdateStatus>} */
 export const checkForUpdates = () => invoke('check_for_updates');
@@ -149,4 +138,13 @@ export const checkForUpdates = () => invoke('check_for_updates');
 export const installUpdate = () => invoke('install_update');
 
 /** "Check for updates…" from the tray menu. @param {() => void} handler */
-export const onUpdateCheckRequested = (handler) => listen('updates://check', () => handler());
+export const onUpdateCheckRequested = (handler) => listen(events.UPDATE_CHECK_REQUESTED, () => handler());
+
+/** Hides the quick-ask window (a reply in progress keeps streaming). @returns {Promise<void>} */
+export const hideQuickAsk = () => invoke('hide_quick_ask');
+
+/** Continues a conversation in the main window. @param {string} conversationId @returns {Promise<void>} */
+export const openInMain = (conversationId) => invoke('open_in_main', { conversationId });
+
+/** The quick-ask window was shown. @param {() => void} handler */
+export const onQuickAskShown = (handler) => listen(events.QUICK_ASK_SHOWN, () => handler());

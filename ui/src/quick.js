@@ -3,12 +3,10 @@
 // is drawn by the same conversation view as in the main window: its reasoning apart, and the
 // same note when it stops early.
 
-import { listen } from '@tauri-apps/api/event';
-import { invoke } from '@tauri-apps/api/core';
 import * as ipc from './ipc.js';
 import { createMarkdown } from './markdown.js';
 import { autosize, byId, openLinksInBrowser } from './dom.js';
-import { toChatError } from './errors.js';
+import { toFailure } from './errors.js';
 import { createConversationView } from './features/conversation.js';
 
 /** @typedef {import('./ipc.js').ChatEvent} ChatEvent */
@@ -69,7 +67,7 @@ async function ask(text) {
   } catch (e) {
     setBusy(false);
     reply.end();
-    reply.fail(toChatError(e));
+    reply.fail(toFailure(e));
     if (!input.value) input.value = text;
   }
 }
@@ -87,7 +85,7 @@ function startOver() {
 
 function openInPalaver() {
   if (!state.conversationId) return;
-  invoke('open_in_main', { conversationId: state.conversationId });
+  ipc.openInMain(state.conversationId);
   startOver();
 }
 
@@ -109,7 +107,7 @@ document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape') {
     event.preventDefault();
     // A reply in progress keeps streaming and is saved; the window only hides.
-    invoke('hide_quick_ask');
+    ipc.hideQuickAsk();
     startOver();
   }
 });
@@ -117,7 +115,7 @@ stopButton.addEventListener('click', () => { if (state.streamId) ipc.cancelStrea
 openButton.addEventListener('click', openInPalaver);
 openLinksInBrowser((message) => console.error(message));
 
-listen('quick-ask://shown', () => {
+ipc.onQuickAskShown(() => {
   // Hidden by a click elsewhere after an answer: a fresh question this time.
   if (!input.value) startOver();
   input.focus();

@@ -8,7 +8,7 @@
 // written); the composer, the sidebar and the notices are reached through callbacks.
 
 import * as ipc from '../ipc.js';
-import { errorMessage, toChatError } from '../errors.js';
+import { errorMessage, toFailure } from '../errors.js';
 import { createTranscript } from './transcript.js';
 
 /** @typedef {import('../ipc.js').ConversationView} ConversationView */
@@ -109,7 +109,7 @@ export function createChat(deps) {
       active = null;
       reply.end();
       setActive(null);
-      reply.fail(toChatError(error));
+      reply.fail(toFailure(error));
       if (mode.kind === 'ask') deps.restoreQuestion(text);
     }
   }

@@ -11,7 +11,8 @@
 
 import { StreamRenderer } from '../stream-renderer.js';
 import { decorateCodeBlocks } from '../code-blocks.js';
-import { describeError } from '../errors.js';
+import { asKind, describeError } from '../errors.js';
+/** @typedef {import('../errors.js').Failure} Failure */
 import { button, copyText, el } from '../dom.js';
 
 /** @typedef {import('../ipc.js').ChatEvent} ChatEvent */
@@ -65,7 +66,7 @@ function showNote(status, text) {
  * An error in place: what it means, the server's words, and the actions offered — Retry,
  * and "Open settings" when the fix is there.
  * @param {HTMLElement} status
- * @param {ChatError} error
+ * @param {Failure} error
  * @param {ErrorActions} actions
  */
 export function showError(status, error, { retry, openSettings }) {
@@ -205,7 +206,7 @@ export class LiveReply {
     this.keepScrolled();
   }
 
-  /** @param {ChatError} error */
+  /** @param {Failure} error */
   fail(error) {
     showError(this.status, error, this.options.actions ?? {});
     this.keepScrolled();
@@ -256,7 +257,7 @@ export function createConversationView({ markdown, copy = copyText, schedule = (
       status.hidden = true;
       article.append(status);
       const ending = storedEnding(m);
-      if (m.status === 'error') showError(status, { kind: m.errorKind ?? '', message: m.errorMessage ?? '' }, actions);
+      if (m.status === 'error') showError(status, { kind: asKind(m.errorKind), message: m.errorMessage ?? '' }, actions);
       else if (ending) showNote(status, ending);
       return article;
     },

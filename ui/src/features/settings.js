@@ -6,7 +6,7 @@
 
 import * as ipc from '../ipc.js';
 import { byId, el, query } from '../dom.js';
-import { describeError, errorMessage, toChatError } from '../errors.js';
+import { describeError, errorMessage, toFailure } from '../errors.js';
 
 /** @typedef {import('../ipc.js').Settings} Settings */
 /** @typedef {import('../ipc.js').SettingsView} SettingsView */
@@ -182,7 +182,7 @@ export function createSettings({ checkForUpdates }) {
       form.models.replaceChildren(...models.map((m) => Object.assign(el('option'), { value: m })));
       form.modelStatus.textContent = models.length ? `${models.length} models available; type to filter, or enter any name.` : 'The server lists no models; enter a name.';
     } catch (e) {
-      form.modelStatus.textContent = describeError(toChatError(e)).detail;
+      form.modelStatus.textContent = describeError(toFailure(e)).detail;
     }
   });
 

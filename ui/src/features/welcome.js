@@ -5,7 +5,7 @@
 
 import * as ipc from '../ipc.js';
 import { byId } from '../dom.js';
-import { describeError, errorMessage, toChatError } from '../errors.js';
+import { describeError, errorMessage, toFailure } from '../errors.js';
 
 /** @typedef {import('../ipc.js').Settings} Settings */
 /** @typedef {import('../ipc.js').SettingsView} SettingsView */
@@ -60,7 +60,7 @@ export function createWelcome({ current, save, focusComposer }) {
       const models = await ipc.listModels(url);
       await finish({ profile: { name: 'Local server', baseUrl: url, model: models[0] ?? current()?.settings.profile.model } });
     } catch (e) {
-      localStatus.textContent = `${describeError(toChatError(e)).detail} Check that the server is running, then try again.`;
+      localStatus.textContent = `${describeError(toFailure(e)).detail} Check that the server is running, then try again.`;
     }
   });
 
