@@ -967,3 +967,52 @@ async fn one_client_reuses_its_connection() {
     }
     assert_eq!(server.connections(), 1);
 }
+
+/// A front end reloads the conversation when a reply's last event arrives: by then the reply
+/// must be saved with its whole text and final status, not its last checkpoint.
+#[tokio::test]
+async fn the_reply_is_saved_before_its_last_event_is_sent() {
+    use palaver_core::chat::run_turn;
+    use palaver_core::history::{HistoryDb, MessageStatus, Source, TurnKind, TurnRequest};
+    let server = MockServer::start().await.unwrap();
+    server.push(Reply::answer(&["Saved", " before", " the end."]));
+    let history = HistoryDb::open(std::path::Path::new(":memory:")).unwrap();
+    let turn = history
+        .begin_turn(&TurnRequest {
+            conversation_id: None,
+            kind: TurnKind::Ask {
+                text: "Hi".to_owned(),
+            },
+            model: "mock-model".to_owned(),
+            system_prompt: String::new(),
+            profile: "openai".to_owned(),
+            source: Source::App,
+        })
+        .unwrap();
+    let client = LlmClient::new(options()).unwrap();
+    let mut seen_at_the_end = None;
+    let mut sink = |event: ChatEvent| {
+        if matches!(event, ChatEvent::Finished { .. }) {
+            let stored = history.conversation(&turn.conversation_id).unwrap();
+            let reply = stored.messages.last().unwrap();
+            seen_at_the_end = Some((reply.status, reply.content.clone()));
+        }
+    };
+    let (outcome, save_error) = run_turn(
+        &client,
+        &endpoint(&server),
+        &history,
+        &turn,
+        "mock-model",
+        None,
+        "stream".to_owned(),
+        &mut sink,
+        &CancellationToken::new(),
+    )
+    .await;
+    assert!(save_error.is_none() && outcome.result.is_ok());
+    assert_eq!(
+        seen_at_the_end,
+        Some((MessageStatus::Complete, "Saved before the end.".to_owned()))
+    );
+}

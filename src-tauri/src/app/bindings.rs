@@ -18,7 +18,7 @@ const HEADER: &str =
 /// Writes every declaration into `dir` (which it creates). Returns the files written.
 pub fn write_all(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     use super::commands::{
-        chat as chat_cmd, history as history_cmd, settings as settings_cmd, updates,
+        chat as chat_cmd, history as history_cmd, settings as settings_cmd, ui_state, updates,
     };
     use super::error;
     use palaver_core::{chat, history, llm, secrets, settings};
@@ -53,6 +53,8 @@ pub fn write_all(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         history_cmd::HistoryChanged,
         settings_cmd::SettingsView,
         updates::UpdateStatus,
+        ui_state::UiState,
+        ui_state::UiState,
         error::CommandError,
     );
     let mut events = String::from(HEADER);

@@ -397,3 +397,30 @@ fn a_settings_file_that_cannot_be_written_is_a_storage_error_and_nothing_changes
     );
     assert!(app.settings_path().is_dir(), "the directory was replaced");
 }
+
+#[test]
+fn the_window_state_is_kept_apart_from_the_settings_and_outlives_a_restart() {
+    let app = test_app("http://127.0.0.1:9/v1", None);
+    assert_eq!(
+        app.invoke("get_ui_state", json!({})),
+        Ok(json!({ "lastConversation": null }))
+    );
+    app.invoke(
+        "save_ui_state",
+        json!({ "state": { "lastConversation": "0192-abc" } }),
+    )
+    .unwrap();
+    let settings = std::fs::read_to_string(app.settings_path()).unwrap();
+    assert!(
+        !settings.contains("0192-abc"),
+        "window state in the settings file"
+    );
+
+    // A second app on the same data directory (the store plugin's cache is per app).
+    let TestApp { dir, .. } = app;
+    let again = test_app_in(dir, None);
+    assert_eq!(
+        again.invoke("get_ui_state", json!({})),
+        Ok(json!({ "lastConversation": "0192-abc" }))
+    );
+}

@@ -1,9 +1,10 @@
 //! The Tauri shell: the only module that uses `tauri`.
 //!
-//! It wires the core (`llm`, `secrets`, `chat`) to the webview: commands grouped by
-//! feature in `commands/`, small managed state types in `state`, settings in
-//! tauri-plugin-store, windows declared in `windows`. Tokens reach the webview over one
-//! `ipc::Channel` per request; broadcasts to every window (`settings://changed`) use events.
+//! It wires the core (`llm`, `secrets`, `chat`, `settings`) to the webview: commands grouped
+//! by feature in `commands/`, small managed state types in `state`, the window's own state
+//! in tauri-plugin-store (`commands::ui_state`), windows declared in `windows`. Tokens
+//! reach the webview over one `ipc::Channel` per request; broadcasts to every window
+//! (`settings://changed`) use events.
 
 pub mod bindings;
 #[cfg(test)]
@@ -114,7 +115,6 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::B
         ))
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
-        .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_updater::Builder::new().build());
     with_commands(builder)
         .on_window_event(on_window_event)
@@ -129,6 +129,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::B
 /// the mock runtime.
 pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
+        .plugin(tauri_plugin_store::Builder::new().build())
         .manage(commands::updates::PendingUpdate::default())
         .invoke_handler(tauri::generate_handler![
             commands::chat::send_message,
@@ -155,6 +156,8 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
             commands::quick::quit_app,
             commands::updates::check_for_updates,
             commands::updates::install_update,
+            commands::ui_state::get_ui_state,
+            commands::ui_state::save_ui_state,
         ])
 }
 
@@ -336,6 +339,9 @@ pub(crate) fn setup<R: Runtime>(
         secrets: services.secrets,
         history: Arc::new(history),
     }));
+    app.manage(commands::ui_state::UiStateFile(
+        data_dir.join(commands::ui_state::FILE_NAME),
+    ));
     app.manage(Arc::new(StreamRegistry::default()));
     app.manage(Arc::new(commands::history::ImportJob::default()));
     Ok(())

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod links;
 pub mod quick;
 pub mod settings;
+pub mod ui_state;
 pub mod updates;
 
 include!("names.rs");

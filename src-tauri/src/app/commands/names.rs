@@ -25,4 +25,6 @@ pub const COMMAND_NAMES: &[&str] = &[
     "quit_app",
     "check_for_updates",
     "install_update",
+    "get_ui_state",
+    "save_ui_state",
 ];

@@ -206,12 +206,13 @@ pub async fn run_turn(
             tracing::warn!(error = %e, "could not checkpoint a reply");
         }
     };
+    let mut held = SavedBeforeEnd { sink, last: None };
     let outcome = stream_reply(
         client,
         endpoint,
         &request,
         ids,
-        sink,
+        &mut held,
         cancel,
         Some(&mut checkpoint),
     )
@@ -226,7 +227,27 @@ pub async fn run_turn(
         tracing::warn!(error = %e, "could not save a finished reply");
         save_error = Some(e);
     }
+    if let Some(last) = held.last {
+        held.sink.send(last);
+    }
     (outcome, save_error)
+}
+
+/// Holds back a reply's last event (`finished` or `failed`) until the reply is saved, so a
+/// front end that reloads the conversation on that event reads the final text and status,
+/// never the last checkpoint of a reply still marked `streaming`.
+struct SavedBeforeEnd<'a> {
+    sink: &'a mut dyn ChatSink,
+    last: Option<ChatEvent>,
+}
+
+impl ChatSink for SavedBeforeEnd<'_> {
+    fn send(&mut self, event: ChatEvent) {
+        match event {
+            ChatEvent::Finished { .. } | ChatEvent::Failed { .. } => self.last = Some(event),
+            event => self.sink.send(event),
+        }
+    }
 }
 
 /// What the user allowed for one request's key.
