@@ -93,10 +93,14 @@ test('import a ChatGPT export from the settings', async () => {
   await app.waitFor(async () => (await sidebarTitles()).includes('Capital of France'), { what: 'the imported conversation' });
 });
 
-test('after a restart everything is there and search finds it', async () => {
+test('after a restart everything is there, the window shows what it showed, and search finds it', async () => {
+  const shownTitle = () => stack.app.exec(`return document.querySelector('#conversation-title').textContent`);
+  const openBefore = await shownTitle();
+  assert.notEqual(openBefore, 'Palaver', 'a conversation is open before the restart');
   await stack.quitApp();
   const app = await stack.startApp();
   await app.waitFor(async () => (await sidebarTitles()).includes('Tell me about lighthouses'), { what: 'the history after a restart' });
+  await app.waitFor(async () => (await shownTitle()) === openBefore, { what: `“${openBefore}” open again after the restart` });
   await stack.shot('sidebar');
   await openSearchWithCtrlK(app);
   const input = await app.find('#search-input');

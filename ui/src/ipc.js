@@ -34,6 +34,7 @@ import * as events from './bindings/events.js';
  * @typedef {import('./bindings/SettingsView').SettingsView} SettingsView
  * @typedef {import('./bindings/KeyStatus').KeyStatus} KeyStatus
  * @typedef {import('./bindings/UpdateStatus').UpdateStatus} UpdateStatus
+ * @typedef {import('./bindings/UiState').UiState} UiState
  */
 
 /**
@@ -148,3 +149,9 @@ export const openInMain = (conversationId) => invoke('open_in_main', { conversat
 
 /** The quick-ask window was shown. @param {() => void} handler */
 export const onQuickAskShown = (handler) => listen(events.QUICK_ASK_SHOWN, () => handler());
+
+/** What the main window keeps between runs. @returns {Promise<UiState>} */
+export const getUiState = () => invoke('get_ui_state');
+
+/** @param {UiState} state @returns {Promise<void>} */
+export const saveUiState = (state) => invoke('save_ui_state', { state });

@@ -16,8 +16,10 @@ import { createSidebar } from './features/sidebar.js';
 import { createUpdates } from './features/updates.js';
 import { createWelcome } from './features/welcome.js';
 import { bindWindowKeys } from './features/window-keys.js';
+import { createWindowState } from './features/window-state.js';
 
 const app = byId('app');
+const windowState = createWindowState();
 const { show: showNotice } = createNotice(byId('notice'));
 const updates = createUpdates({ showNotice, settingsOpen: () => settings.isOpen() });
 const settings = createSettings({ checkForUpdates: updates.check });
@@ -34,7 +36,10 @@ const chat = createChat({
     app.classList.toggle('streaming', busy);
   },
   restoreQuestion: composer.restore,
-  markActive: () => sidebar.markActive(),
+  markActive: () => {
+    sidebar.markActive();
+    windowState.remember(chat.currentId());
+  },
   closeSidebar: () => sidebar.closeIfOverlay(),
   focusComposer: composer.focus,
 });
@@ -76,7 +81,12 @@ async function boot() {
   if (view.notice) showNotice(view.notice);
   else if (view.settings.checkForUpdates) updates.check({ asked: false });
   const welcomed = await welcome.showOnFirstRun(view);
-  if (!welcomed && requested) chat.open(requested);
+  if (welcomed) return;
+  if (requested) chat.open(requested);
+  else {
+    const last = await windowState.lastConversation();
+    if (last) chat.reopen(last);
+  }
 }
 
 boot().catch((e) => showNotice(`Palaver could not start: ${errorMessage(e)}`));

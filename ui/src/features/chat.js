@@ -156,11 +156,26 @@ export function createChat(deps) {
     }
   }
 
+  /**
+   * Opens the conversation the window showed last time, if it is still there; a deleted one
+   * is no news to the user.
+   * @param {string} id
+   */
+  async function reopen(id) {
+    try {
+      const conversation = await ipc.getConversation(id);
+      if (!active && conversationId === null) show(conversation);
+    } catch {
+      deps.markActive();
+    }
+  }
+
   return {
     send,
     stop,
     newChat,
     open,
+    reopen,
     isBusy: () => active !== null,
     currentId: () => conversationId,
     /** Another part of the window renamed a conversation. @param {string} id @param {string} newTitle */
