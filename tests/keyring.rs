@@ -12,10 +12,8 @@ const KEY: &str = "sk-keyring-test-0123456789-WXYZ";
 /// `home` as its home. `$PALAVER` is the binary under test. Returns stdout (steps print their
 /// own markers).
 async fn in_keyring_session(home: &Path, script: &str, env: &[(&str, &str)]) -> String {
-    let mut cmd = tokio::process::Command::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/.ci/desktop-session"
-    ));
+    let mut cmd =
+        tokio::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/desktop-session"));
     cmd.arg("--home")
         .arg(home)
         .args(["--no-display", "--", "bash", "-c"])
