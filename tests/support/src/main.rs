@@ -14,7 +14,9 @@ use std::time::Duration;
 /// The mock OpenAI server on loopback, answering as the demo assistant (tags such as
 /// `[slow]`, `[401]`, `[stall]` or `[long N]` in the prompt choose its behaviour).
 #[derive(clap::Parser)]
-#[command(name = "mock-openai")]
+// A later flag wins over an earlier one, so a caller can override the defaults it passes
+// (the e2e harness puts its own --token-delay-ms before a suite's arguments).
+#[command(name = "mock-openai", args_override_self = true)]
 struct Args {
     /// Port to listen on (0: any free port).
     #[arg(long, value_name = "N", default_value_t = 0)]
