@@ -1,5 +1,5 @@
-//! The key in a real Secret Service: GNOME Keyring on a private D-Bus session bus
-//! (`dbus-run-session`), with a throw-away home, driven through the real binary.
+//! The key in a real Secret Service: GNOME Keyring on a private D-Bus session bus, with a
+//! throw-away home (`.ci/desktop-session`, without a display), driven through the real binary.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mock_openai::{MockServer, Reply};
@@ -8,21 +8,16 @@ use std::time::Duration;
 
 const KEY: &str = "sk-keyring-test-0123456789-WXYZ";
 
-/// Runs `script` with bash inside a fresh session bus with an unlocked GNOME Keyring.
-/// `$PALAVER` is the binary under test. Returns stdout (steps print their own markers).
+/// Runs `script` with bash inside a fresh session bus with an unlocked GNOME Keyring, with
+/// `home` as its home. `$PALAVER` is the binary under test. Returns stdout (steps print their
+/// own markers).
 async fn in_keyring_session(home: &Path, script: &str, env: &[(&str, &str)]) -> String {
-    let prelude = r#"
-set -u
-export HOME="$TEST_HOME" XDG_RUNTIME_DIR="$TEST_HOME/run" XDG_DATA_HOME="$TEST_HOME/.local/share"
-mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
-printf 'test-password' | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null 2>&1
-"#;
-    let mut cmd = tokio::process::Command::new("dbus-run-session");
-    cmd.arg("--")
-        .arg("bash")
-        .arg("-c")
-        .arg(format!("{prelude}\n{script}"))
-        .env("TEST_HOME", home)
+    let mut cmd =
+        tokio::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/desktop-session"));
+    cmd.arg("--home")
+        .arg(home)
+        .args(["--no-display", "--", "bash", "-c"])
+        .arg(format!("set -u\n{script}"))
         .env("PALAVER", env!("CARGO_BIN_EXE_palaver"))
         .env_remove("OPENAI_API_KEY")
         .env_remove("OPENAI_BASE_URL")
@@ -33,7 +28,7 @@ printf 'test-password' | gnome-keyring-daemon --unlock --components=secrets --da
     let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
         .await
         .expect("the keyring session hung")
-        .expect("dbus-run-session and gnome-keyring must be installed (.ci/install-deps)");
+        .expect("could not run .ci/desktop-session");
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(!stderr.contains(KEY), "the key leaked on stderr:\n{stderr}");

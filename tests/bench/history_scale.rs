@@ -128,22 +128,31 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
+#[path = "cargo_bench.rs"]
+mod cargo_bench;
+
+/// The history at scale: a generated data set imported into a fresh SQLite file, then timed.
+#[derive(clap::Parser)]
+#[command(override_usage = "cargo bench --bench history_scale -- [OPTIONS]")]
+struct Args {
+    /// Conversations to generate (one of them long; at least 2).
+    #[arg(long, value_name = "N", default_value_t = 5_000)]
+    conversations: usize,
+    /// Messages in each ordinary conversation (at least 2).
+    #[arg(long, value_name = "M", default_value_t = 50)]
+    messages_per: usize,
+    /// Write the history file into DIR and keep it, instead of a temporary directory.
+    #[arg(long, value_name = "DIR")]
+    keep: Option<String>,
+    #[command(flatten)]
+    _cargo: cargo_bench::CargoBenchArgs,
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str, default: usize| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let conversations = value("--conversations", 5_000).max(2);
-    let per = value("--messages-per", 50).max(2);
-    let keep = args
-        .iter()
-        .position(|a| a == "--keep")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
+    let args: Args = clap::Parser::parse();
+    let conversations = args.conversations.max(2);
+    let per = args.messages_per.max(2);
+    let keep = args.keep;
     let dir = tempfile::tempdir().unwrap();
     let path = match &keep {
         Some(d) => std::path::Path::new(d).join(FILE_NAME),

@@ -109,19 +109,35 @@ fn print(label: &str, run: &Run) {
     );
 }
 
+#[path = "cargo_bench.rs"]
+mod cargo_bench;
+
+/// A reply that grows without end, checkpointed into the history as a runaway server's would be.
+#[derive(clap::Parser)]
+#[command(override_usage = "cargo bench --bench runaway_reply -- [OPTIONS]")]
+struct Args {
+    /// Checkpoints in the first, counted phase.
+    #[arg(long, value_name = "N", default_value_t = 40)]
+    checkpoints: usize,
+    /// KiB the reply grows by between checkpoints.
+    #[arg(long, value_name = "K", default_value_t = 100)]
+    growth_kib: usize,
+    /// Time limit of the second phase, as many checkpoints as fit.
+    #[arg(long, value_name = "S", default_value_t = 20)]
+    seconds: u64,
+    /// Size limit of the reply in the second phase, in MiB.
+    #[arg(long, value_name = "M", default_value_t = 64)]
+    max_mib: usize,
+    #[command(flatten)]
+    _cargo: cargo_bench::CargoBenchArgs,
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str, default: usize| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let checkpoints = value("--checkpoints", 40);
-    let growth = value("--growth-kib", 100) * 1024;
-    let seconds = value("--seconds", 20) as u64;
-    let max_bytes = value("--max-mib", 64) * 1_048_576;
+    let args: Args = clap::Parser::parse();
+    let checkpoints = args.checkpoints;
+    let growth = args.growth_kib * 1024;
+    let seconds = args.seconds;
+    let max_bytes = args.max_mib * 1_048_576;
     print(
         &format!(
             "{checkpoints} checkpoints of a reply growing by {} KiB",

@@ -177,20 +177,33 @@ fn median_by_wall(mut figures: Vec<Figure>) -> Option<Figure> {
     figures.into_iter().nth(mid)
 }
 
+#[path = "cargo_bench.rs"]
+mod cargo_bench;
+
+/// Throughput of the streaming engine on a long answer, next to curl and the openai Python SDK.
+#[derive(clap::Parser)]
+#[command(override_usage = "cargo bench --bench stream_throughput -- [OPTIONS]")]
+struct Args {
+    /// Chat chunks (one token each) in the answer.
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    tokens: usize,
+    /// Runs of each client; the median is printed.
+    #[arg(long, value_name = "R", default_value_t = 3)]
+    runs: usize,
+    /// Be the mock server instead (the child this program starts).
+    #[arg(long, hide = true)]
+    serve: bool,
+    #[command(flatten)]
+    _cargo: cargo_bench::CargoBenchArgs,
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--serve") {
+    let args: Args = clap::Parser::parse();
+    if args.serve {
         return serve();
     }
-    let value = |flag: &str, default: usize| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let tokens = value("--tokens", 200_000);
-    let runs = value("--runs", 3).max(1);
+    let tokens = args.tokens;
+    let runs = args.runs.max(1);
 
     let mut server = Command::new(std::env::current_exe().unwrap())
         .arg("--serve")

@@ -4,21 +4,14 @@
 //   E2E_COMMAND="node ui/e2e/bench-quick-ask.mjs" .ci/e2e
 // and against a release build (cargo build --release first):
 //   E2E_COMMAND="PALAVER_APP=target/release/palaver node ui/e2e/bench-quick-ask.mjs" .ci/e2e
-import { execFileSync, spawn } from 'node:child_process';
-import { APP, startStack } from './harness.mjs';
+import { spawn } from 'node:child_process';
+import { APP, startStack, viewableWindow } from './harness.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 20);
 
 /** The X server's word on whether the quick-ask window is on screen. */
 function mapped() {
-  try {
-    const tree = execFileSync('xwininfo', ['-root', '-tree']).toString();
-    const line = tree.split('\n').find((l) => l.includes('Palaver — Quick ask'));
-    if (!line) return false;
-    return execFileSync('xwininfo', ['-id', line.trim().split(/\s+/)[0]], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().includes('IsViewable');
-  } catch {
-    return false; // the window went away between the two questions
-  }
+  return viewableWindow('Palaver — Quick ask') !== null;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,6 @@
 // What every end-to-end suite needs: the mock server, tauri-driver with the app's
 // environment, a WebDriver session on the real app, and helpers that read the screen.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -59,6 +59,36 @@ function killLeftovers(dataDir) {
     try { process.kill(Number(name), 'SIGKILL'); killed += 1; } catch { /* already gone */ }
   }
   return killed;
+}
+
+/**
+ * The X server's word on a window: the first window titled exactly `title` that is viewable
+ * (mapped, and its parents too), as `{ id, width, height }`, or null when there is none: not
+ * created yet, or hidden. `.ci/x11-window` asks the same question from the shell.
+ * @param {string} title
+ */
+export function viewableWindow(title) {
+  // xwininfo lists each window as `0x1a00003 "Title": ("class" "Class")  1000x760+0+0 ...`.
+  const named = `"${title}": (`;
+  const tree = xwininfo(['-root', '-tree']) ?? '';
+  for (const line of tree.split('\n').filter((l) => l.includes(named))) {
+    const id = line.trim().split(/\s+/)[0];
+    const info = xwininfo(['-id', id], 'ignore');
+    if (!info || !/Map State: IsViewable/.test(info)) continue;
+    const size = (field) => Number(new RegExp(`${field}: (\\d+)`).exec(info)?.[1]);
+    return { id, width: size('Width'), height: size('Height') };
+  }
+  return null;
+}
+
+/** xwininfo's answer, or null when it failed: a window went away while it was being asked about. */
+function xwininfo(args, stderr = 'inherit') {
+  try {
+    return execFileSync('xwininfo', args, { stdio: ['ignore', 'pipe', stderr] }).toString();
+  } catch (e) {
+    if (/** @type {NodeJS.ErrnoException} */ (e).code === 'ENOENT') throw e;
+    return null;
+  }
 }
 
 export function filesContaining(dir, needle) {

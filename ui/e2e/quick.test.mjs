@@ -4,9 +4,9 @@
 // in the main window.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { Keys } from './webdriver.mjs';
-import { APP, startStack } from './harness.mjs';
+import { APP, startStack, viewableWindow } from './harness.mjs';
 
 /** @type {Awaited<ReturnType<typeof startStack>>} */
 let stack;
@@ -15,11 +15,7 @@ const env = (base, dataDir) => ({ OPENAI_API_KEY: 'sk-e2e-quick-000000000000', P
 
 /** The X server's word on whether the quick-ask window is on screen. */
 function quickAskMapped() {
-  const tree = execFileSync('xwininfo', ['-root', '-tree']).toString();
-  const line = tree.split('\n').find((l) => l.includes('Palaver — Quick ask'));
-  if (!line) return false;
-  const id = line.trim().split(/\s+/)[0];
-  return execFileSync('xwininfo', ['-id', id]).toString().includes('IsViewable');
+  return viewableWindow('Palaver — Quick ask') !== null;
 }
 
 function launchQuickAsk() {

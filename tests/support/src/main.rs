@@ -1,7 +1,7 @@
 //! `mock-openai`: the mock server on its own, answering as the demo assistant.
 //!
 //! ```text
-//! mock-openai [--port N] [--token-delay-ms MS] [--require-key KEY]
+//! mock-openai [--port N] [--token-delay-ms MS] [--require-key KEY] [--exit-on-stdin-close]
 //! ```
 //! Prints `http://127.0.0.1:PORT/v1` on stdout once it listens, then logs one line per
 //! request on stderr (never the Authorization header's value). Stops on Ctrl-C or when
@@ -11,30 +11,39 @@ use mock_openai::{DemoOptions, Fallback, MockServer};
 use std::io::Write;
 use std::time::Duration;
 
-fn usage() -> ! {
-    eprintln!("usage: mock-openai [--port N] [--token-delay-ms MS] [--require-key KEY] [--exit-on-stdin-close]");
-    std::process::exit(2)
+/// The mock OpenAI server on loopback, answering as the demo assistant (tags such as
+/// `[slow]`, `[401]`, `[stall]` or `[long N]` in the prompt choose its behaviour).
+#[derive(clap::Parser)]
+// A later flag wins over an earlier one, so a caller can override the defaults it passes
+// (the e2e harness puts its own --token-delay-ms before a suite's arguments).
+#[command(name = "mock-openai", args_override_self = true)]
+struct Args {
+    /// Port to listen on (0: any free port).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    port: u16,
+    /// Pause between tokens of the default answer.
+    #[arg(long, value_name = "MS", default_value_t = DemoOptions::default().token_delay.as_millis() as u64)]
+    token_delay_ms: u64,
+    /// Answer 401 unless a request carries this bearer key.
+    #[arg(long, value_name = "KEY")]
+    require_key: Option<String>,
+    /// Stop when stdin closes, so that the server goes with whoever started it.
+    #[arg(long)]
+    exit_on_stdin_close: bool,
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let mut port = 0u16;
-    let mut options = DemoOptions::default();
-    let mut exit_on_stdin_close = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage());
-        match arg.as_str() {
-            "--port" => port = value().parse().unwrap_or_else(|_| usage()),
-            "--token-delay-ms" => {
-                options.token_delay =
-                    Duration::from_millis(value().parse().unwrap_or_else(|_| usage()))
-            }
-            "--require-key" => options.require_key = Some(value()),
-            "--exit-on-stdin-close" => exit_on_stdin_close = true,
-            _ => usage(),
-        }
-    }
+    let Args {
+        port,
+        token_delay_ms,
+        require_key,
+        exit_on_stdin_close,
+    } = clap::Parser::parse();
+    let options = DemoOptions {
+        token_delay: Duration::from_millis(token_delay_ms),
+        require_key,
+    };
     let server =
         match MockServer::start_with(&format!("127.0.0.1:{port}"), Fallback::Demo(options)).await {
             Ok(s) => s,
