@@ -46,7 +46,7 @@ pub fn configured(updater_config: Option<&serde_json::Value>) -> bool {
 }
 
 fn status_of(
-    checked: Result<Option<(String, Option<String>)>, String>,
+    checked: Result<Option<(String, Option<String>)>, tauri_plugin_updater::Error>,
     current: &str,
 ) -> UpdateStatus {
     match checked {
@@ -73,8 +73,8 @@ pub async fn check_for_updates<R: Runtime>(
         return Ok(UpdateStatus::NotConfigured);
     }
     let checked = match app.updater_builder().timeout(CHECK_TIMEOUT).build() {
-        Ok(updater) => updater.check().await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
+        Ok(updater) => updater.check().await,
+        Err(e) => Err(e),
     };
     let found = checked.map(|update| {
         let summary = update.as_ref().map(|u| (u.version.clone(), u.body.clone()));
@@ -149,8 +149,14 @@ mod tests {
             shown(status_of(Ok(Some(("0.2.0".into(), None))), "0.1.0")),
             json!({ "status": "available", "version": "0.2.0", "notes": "" })
         );
-        let failed = shown(status_of(Err("dns error".into()), "0.1.0"));
+        let failed = shown(status_of(
+            Err(tauri_plugin_updater::Error::ReleaseNotFound),
+            "0.1.0",
+        ));
         assert_eq!(failed["status"], "failed");
-        assert!(failed["message"].as_str().unwrap().contains("dns error"));
+        assert!(failed["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Could not check for updates: Could not fetch a valid release JSON"));
     }
 }

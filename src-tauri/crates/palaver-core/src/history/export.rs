@@ -222,7 +222,7 @@ impl HistoryDb {
         for (index, candidate) in candidates.into_iter().enumerate() {
             let checked = candidate.and_then(|c| match check_tree(&c) {
                 Ok(()) => Ok(c),
-                Err(reason) => Err(rejected(&c.id, &c.title, reason)),
+                Err(reason) => Err(rejected(&c.id, &c.title, reason.0)),
             });
             match checked {
                 Ok(c) => self.import_conversation(&c, &mut report)?,
@@ -362,6 +362,11 @@ const CHATGPT: &str = "chatgpt";
 /// A conversation of the file, or why it is left out.
 type Candidate = std::result::Result<ExportedConversation, RejectedConversation>;
 
+/// Why an imported conversation cannot be used, for people ("its source “x” is unknown").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+struct Unusable(String);
+
 fn rejected(id: &str, title: &str, reason: String) -> RejectedConversation {
     RejectedConversation {
         id: id.to_owned(),
@@ -401,23 +406,26 @@ fn from_palaver(value: serde_json::Value) -> Result<Vec<Candidate>> {
 
 /// Whether a conversation's messages form a tree Palaver can show: unique ids, parents that
 /// exist, no loop, at most [`MAX_TREE_DEPTH`] deep, and statuses it knows.
-fn check_tree(c: &ExportedConversation) -> std::result::Result<(), String> {
+fn check_tree(c: &ExportedConversation) -> std::result::Result<(), Unusable> {
     if c.source != CHATGPT && !c.source.is_empty() && Source::parse(&c.source).is_none() {
-        return Err(format!("its source “{}” is unknown", c.source));
+        return Err(Unusable(format!("its source “{}” is unknown", c.source)));
     }
     let mut parents: HashMap<&str, Option<&str>> = HashMap::with_capacity(c.messages.len());
     for m in &c.messages {
         if m.id.is_empty() {
-            return Err("one of its messages has no id".into());
+            return Err(Unusable("one of its messages has no id".into()));
         }
         if MessageStatus::parse(&m.status).is_none() {
-            return Err(format!(
+            return Err(Unusable(format!(
                 "message “{}” has an unknown status “{}”",
                 m.id, m.status
-            ));
+            )));
         }
         if parents.insert(&m.id, m.parent_id.as_deref()).is_some() {
-            return Err(format!("two of its messages have the id “{}”", m.id));
+            return Err(Unusable(format!(
+                "two of its messages have the id “{}”",
+                m.id
+            )));
         }
     }
     // Depth of each message, each walked once: a walk stops at a message already measured.
@@ -431,17 +439,17 @@ fn check_tree(c: &ExportedConversation) -> std::result::Result<(), String> {
                 break d;
             }
             if !on_path.insert(current) {
-                return Err(format!(
+                return Err(Unusable(format!(
                     "message “{current}” is its own ancestor (its replies loop back to it)"
-                ));
+                )));
             }
             path.push(current);
             match parents.get(current) {
                 Some(Some(parent)) => {
                     if !parents.contains_key(parent) {
-                        return Err(format!(
+                        return Err(Unusable(format!(
                             "message “{current}” answers “{parent}”, which is not in the conversation"
-                        ));
+                        )));
                     }
                     current = parent;
                 }
@@ -450,17 +458,17 @@ fn check_tree(c: &ExportedConversation) -> std::result::Result<(), String> {
                 None => break 0,
             }
             if path.len() > MAX_TREE_DEPTH {
-                return Err(format!(
+                return Err(Unusable(format!(
                     "its messages are nested more than {MAX_TREE_DEPTH} deep"
-                ));
+                )));
             }
         };
         for (i, id) in path.iter().rev().enumerate() {
             let d = base + i + 1;
             if d > MAX_TREE_DEPTH {
-                return Err(format!(
+                return Err(Unusable(format!(
                     "its messages are nested more than {MAX_TREE_DEPTH} deep"
-                ));
+                )));
             }
             depth.insert(id, d);
         }
@@ -533,7 +541,7 @@ fn chatgpt_conversation(item: &serde_json::Value) -> Candidate {
         kept: kept.iter().map(|(id, ..)| *id).collect(),
         memo: HashMap::new(),
     };
-    let fail = |reason: String| rejected(&external, &title, reason);
+    let fail = |reason: Unusable| rejected(&external, &title, reason.0);
     let mut messages = Vec::with_capacity(kept.len());
     for (id, node, role, content) in kept.iter().cloned() {
         let parent = resolver
@@ -621,7 +629,7 @@ impl<'a> Ancestors<'a> {
     fn nearest_kept(
         &mut self,
         start: Option<&'a str>,
-    ) -> std::result::Result<Option<&'a str>, String> {
+    ) -> std::result::Result<Option<&'a str>, Unusable> {
         let mut path: Vec<&'a str> = Vec::new();
         let mut on_path: HashSet<&'a str> = HashSet::new();
         let mut current = start;
@@ -640,14 +648,14 @@ impl<'a> Ancestors<'a> {
                 break Some(key);
             }
             if !on_path.insert(key) {
-                return Err(format!(
+                return Err(Unusable(format!(
                     "node “{key}” is its own ancestor (a loop in \"mapping\")"
-                ));
+                )));
             }
             if path.len() >= MAX_TREE_DEPTH {
-                return Err(format!(
+                return Err(Unusable(format!(
                     "its messages are nested more than {MAX_TREE_DEPTH} deep"
-                ));
+                )));
             }
             path.push(key);
             current = node.get("parent").and_then(|p| p.as_str());

@@ -39,16 +39,23 @@ fn config() -> ProptestConfig {
 }
 
 /// Runs `f` on its own thread: a panic or a run past [`CASE_LIMIT`] fails the case.
-fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, TestCaseError> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(f());
     });
     match rx.recv_timeout(CASE_LIMIT) {
         Ok(value) => Ok(value),
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(format!("no answer in {CASE_LIMIT:?}")),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Err("it panicked".into()),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            Err(TestCaseError::fail(format!("no answer in {CASE_LIMIT:?}")))
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(TestCaseError::fail("it panicked")),
     }
+}
+
+/// A failure of the code under test, as the failing case's reason.
+fn failed(e: impl std::fmt::Display) -> TestCaseError {
+    TestCaseError::fail(e.to_string())
 }
 
 fn memory_db() -> HistoryDb {
@@ -96,37 +103,43 @@ fn fold(s: &str) -> String {
 }
 
 /// The spans between the marks; fails if the marks are not in pairs.
-fn marked_spans(snippet: &str) -> Result<Vec<String>, String> {
+fn marked_spans(snippet: &str) -> Result<Vec<String>, TestCaseError> {
     let mut spans = Vec::new();
     let mut open: Option<String> = None;
     for c in snippet.chars() {
         match (c, &mut open) {
             (MARK_START, None) => open = Some(String::new()),
             (MARK_END, Some(_)) => spans.extend(open.take()),
-            (MARK_START | MARK_END, _) => return Err(format!("unpaired mark in {snippet:?}")),
+            (MARK_START | MARK_END, _) => {
+                return Err(TestCaseError::fail(format!("unpaired mark in {snippet:?}")))
+            }
             (c, Some(span)) => span.push(c),
             (_, None) => {}
         }
     }
     match open {
-        Some(_) => Err(format!("unclosed mark in {snippet:?}")),
+        Some(_) => Err(TestCaseError::fail(format!("unclosed mark in {snippet:?}"))),
         None => Ok(spans),
     }
 }
 
 /// Every marked span is in the text and matches one of the terms, ignoring case.
-fn check_highlights(snippet: &str, text: &str, terms: &[String]) -> Result<(), String> {
+fn check_highlights(snippet: &str, text: &str, terms: &[String]) -> Result<(), TestCaseError> {
     let plain: String = text
         .chars()
         .filter(|c| *c != MARK_START && *c != MARK_END)
         .collect();
     for span in marked_spans(snippet)? {
         if !plain.contains(&span) {
-            return Err(format!("{span:?} is not in the text {plain:?}"));
+            return Err(TestCaseError::fail(format!(
+                "{span:?} is not in the text {plain:?}"
+            )));
         }
         let folded = fold(&span);
         if !terms.iter().any(|t| folded.contains(&fold(t))) {
-            return Err(format!("{span:?} does not match any of {terms:?}"));
+            return Err(TestCaseError::fail(format!(
+                "{span:?} does not match any of {terms:?}"
+            )));
         }
     }
     Ok(())
@@ -138,7 +151,7 @@ proptest! {
     #[test]
     fn prop_snippets_mark_only_real_matches_and_find_the_first((text, query) in text_and_query()) {
         let out = snippet(&text, &[query.as_str()]);
-        check_highlights(&out, &text, std::slice::from_ref(&query)).map_err(TestCaseError::fail)?;
+        check_highlights(&out, &text, std::slice::from_ref(&query))?;
         let plain: String = text.chars().filter(|c| *c != MARK_START && *c != MARK_END).collect();
         if !fold(&query).is_empty() && fold(&plain).contains(&fold(&query)) {
             prop_assert!(out.contains(MARK_START), "no mark for {query:?} in {out:?}");
@@ -160,10 +173,10 @@ proptest! {
                 system_prompt: String::new(),
                 profile: String::new(),
                 source: Source::App,
-            }).map_err(|e| e.to_string())?;
+            }).map_err(failed)?;
             db.finish_reply(&turn.assistant_message_id, &text, "", None, &Ok(FinishReason::Stop))
-                .map_err(|e| e.to_string())?;
-            let hits = db.search(&query, 10).map_err(|e| e.to_string())?;
+                .map_err(failed)?;
+            let hits = db.search(&query, 10).map_err(failed)?;
             let mut terms: Vec<String> = query.split_whitespace().map(str::to_owned).collect();
             terms.push(query.trim().to_owned());
             let terms: Vec<String> = terms
@@ -180,9 +193,9 @@ proptest! {
                 let source = if hit.message_id.is_some() { text.clone() } else { hit.title.clone() };
                 check_highlights(&hit.snippet, &source, &terms)?;
             }
-            Ok::<(), String>(())
+            Ok::<(), TestCaseError>(())
         });
-        result.and_then(|r| r).map_err(TestCaseError::fail)?;
+        result.and_then(|r| r)?;
     }
 }
 
@@ -320,20 +333,20 @@ fn palaver_file() -> impl Strategy<Value = serde_json::Value> {
 }
 
 /// Imports `file` twice and reads back every conversation, all under the time bound.
-fn import_and_read(file: serde_json::Value) -> Result<(), String> {
-    let bytes = serde_json::to_vec(&file).map_err(|e| e.to_string())?;
+fn import_and_read(file: serde_json::Value) -> Result<(), TestCaseError> {
+    let bytes = serde_json::to_vec(&file).map_err(failed)?;
     bounded(move || {
         let db = memory_db();
         for _ in 0..2 {
             let _ = db.import(&bytes);
         }
-        for c in db.list_conversations(100, 0).map_err(|e| e.to_string())? {
-            let view = db.conversation(&c.id).map_err(|e| e.to_string())?;
+        for c in db.list_conversations(100, 0).map_err(failed)? {
+            let view = db.conversation(&c.id).map_err(failed)?;
             for m in &view.messages {
-                db.show_version(&m.id).map_err(|e| e.to_string())?;
+                db.show_version(&m.id).map_err(failed)?;
             }
         }
-        db.export(None).map_err(|e| e.to_string())?;
+        db.export(None).map_err(failed)?;
         Ok(())
     })
     .and_then(|r| r)
@@ -344,16 +357,16 @@ proptest! {
 
     #[test]
     fn prop_import_of_arbitrary_json_never_panics_or_hangs(value in json_value()) {
-        import_and_read(value).map_err(TestCaseError::fail)?;
+        import_and_read(value)?;
     }
 
     #[test]
     fn prop_chatgpt_import_of_random_trees_never_panics_or_hangs(file in chatgpt_file()) {
-        import_and_read(file).map_err(TestCaseError::fail)?;
+        import_and_read(file)?;
     }
 
     #[test]
     fn prop_palaver_import_of_random_trees_never_panics_or_hangs(file in palaver_file()) {
-        import_and_read(file).map_err(TestCaseError::fail)?;
+        import_and_read(file)?;
     }
 }
