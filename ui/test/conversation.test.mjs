@@ -142,4 +142,7 @@ test('a stored reply shows its reasoning folded and says how it ended', () => {
   assert.equal(stopped.querySelector('.status').textContent, 'Stopped. The reply so far is kept.');
   const interrupted = views.storedReply(stored({ status: 'interrupted', finishReason: null, errorKind: 'interrupted' }), {});
   assert.match(interrupted.querySelector('.status').textContent, /^Interrupted — .* The text so far is kept\.$/);
+  // Reopened later, a reply the content filter stopped still says so, as it did live.
+  const filtered = views.storedReply(stored({ finishReason: 'content_filter' }), {});
+  assert.equal(filtered.querySelector('.status').textContent, 'The provider’s content filter stopped the reply.');
 });

@@ -53,7 +53,11 @@ pub fn main() -> i32 {
         Ok(launch) => run(launch),
         Err(e) => {
             let _ = e.print();
-            i32::from(e.use_stderr()) * 2
+            if e.use_stderr() {
+                2
+            } else {
+                0
+            }
         }
     }
 }

@@ -48,7 +48,7 @@ const ENDINGS = new Map([
  */
 function storedEnding(m) {
   if (m.status === 'cancelled' || m.status === 'interrupted') return ENDINGS.get(m.status) ?? null;
-  if (m.finishReason === 'length') return ENDINGS.get(m.finishReason) ?? null;
+  if (m.finishReason === 'length' || m.finishReason === 'content_filter') return ENDINGS.get(m.finishReason) ?? null;
   return null;
 }
 

@@ -36,7 +36,7 @@ pub const EXIT_INTERRUPTED: i32 = 130;
     name = "palaver",
     version,
     about = "A fast, private chat client for OpenAI and every OpenAI-compatible server",
-    after_help = "Examples:\n  palaver ask \"What is the capital of Peru?\"\n  git diff | palaver ask -s \"Review this patch\"\n  palaver ask --base-url http://localhost:11434/v1 -m llama3.2 \"Hello\"\n  palaver key set"
+    after_help = "Examples:\n  palaver ask \"What is the capital of Peru?\"\n  git diff | palaver ask -s \"Review this patch\"\n  palaver ask --base-url http://localhost:11434/v1 -m llama3.2 \"Hello\"\n  palaver config show\n  palaver key set"
 )]
 pub struct Cli {
     #[command(subcommand)]
