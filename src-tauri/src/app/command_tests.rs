@@ -325,6 +325,7 @@ fn settings_are_saved_to_the_file_broadcast_and_refused_when_wrong() {
     assert_eq!(view["settings"]["profile"]["model"], "mock-model");
     assert_eq!(view["effectiveBaseUrl"], "http://127.0.0.1:9/v1");
     assert_eq!(view["baseUrlFromEnv"], false);
+    assert_eq!(view["dataDir"], app.dir.path().display().to_string());
 
     let heard = Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
     let sink = heard.clone();

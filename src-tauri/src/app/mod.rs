@@ -337,6 +337,7 @@ pub(crate) fn setup<R: Runtime>(
         store: Box::new(settings::SettingsFile::new(settings_path)),
         current: Mutex::new(current),
         notice: Mutex::new(notice),
+        data_dir: data_dir.clone(),
     });
     app.manage(Arc::new(Core {
         client: LlmClient::new(ClientOptions::default())?,

@@ -64,6 +64,8 @@ pub struct SettingsState {
     pub current: Mutex<Settings>,
     /// A problem found at start-up (an unreadable file), shown once in the UI.
     pub notice: Mutex<Option<String>>,
+    /// Where settings and history live, shown in Settings.
+    pub data_dir: std::path::PathBuf,
 }
 
 impl SettingsState {

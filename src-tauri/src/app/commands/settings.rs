@@ -32,7 +32,7 @@ fn view(state: &SettingsState, notice: Option<String>) -> SettingsView {
         effective_base_url: base_url.value,
         base_url_from_env: base_url.origin == Origin::Environment,
         notice,
-        data_dir: palaver_core::paths::data_dir().display().to_string(),
+        data_dir: state.data_dir.display().to_string(),
     }
 }
 
