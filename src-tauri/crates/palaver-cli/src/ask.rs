@@ -72,8 +72,9 @@ pub struct SettingsFlags {
 }
 
 impl SettingsFlags {
-    /// The settings file read without touching it, these flags and the environment
-    /// applied. Also returns a warning about an unusable file, for stderr.
+    /// What is in effect for this run: the settings file (read without touching it) with
+    /// these flags and the environment applied; and what reading the file found, so the
+    /// caller can report a file it could not use.
     pub fn effective(&self) -> (Effective, FileState) {
         let (settings, file) = settings::read(&settings::default_path());
         let env = |name: &str| std::env::var(name).ok();
