@@ -122,3 +122,23 @@ test('quick ask shows the reasoning apart from the answer, and says when the len
   await (await app.find('#quick-input')).type(Keys.ESCAPE);
   await app.waitFor(async () => !quickAskMapped(), { what: 'the window to hide' });
 });
+
+test('an error whose fix is in Settings offers “Open settings”, which opens them in the main window', async () => {
+  const { app } = stack;
+  await app.switchTo(mainHandle);
+  launchQuickAsk();
+  await app.waitFor(async () => quickAskMapped(), { what: 'the quick-ask window' });
+  await switchToQuickAsk();
+  const input = await app.find('#quick-input');
+  await input.type('Hello [401]');
+  await input.type(Keys.ENTER);
+  await app.waitFor(async () => app.exec(`return [...document.querySelectorAll('#quick-status button')].some(b => b.textContent === 'Open settings')`),
+    { timeout: 30000, what: 'the “Open settings” button' });
+  assert.match(await app.exec(`return document.querySelector('#quick-status strong').textContent`), /did not accept the API key/);
+  await stack.shot('quick-ask-open-settings');
+  await app.exec(`[...document.querySelectorAll('#quick-status button')].find(b => b.textContent === 'Open settings').click()`);
+  await app.waitFor(async () => !quickAskMapped(), { what: 'quick ask to hide' });
+  await app.switchTo(mainHandle);
+  await app.waitFor(async () => app.exec(`return document.querySelector('#settings').open`), { what: 'the settings in the main window' });
+  await app.exec(`document.querySelector('#s-cancel').click()`);
+});

@@ -155,3 +155,9 @@ export const getUiState = () => invoke('get_ui_state');
 
 /** @param {UiState} state @returns {Promise<void>} */
 export const saveUiState = (state) => invoke('save_ui_state', { state });
+
+/** Quick ask's "Open settings": the main window, its settings open. @returns {Promise<void>} */
+export const openSettingsInMain = () => invoke('open_settings_in_main');
+
+/** Quick ask asked the main window to open its settings. @param {() => void} handler */
+export const onOpenSettings = (handler) => listen(events.OPEN_SETTINGS, () => handler());

@@ -73,13 +73,19 @@ async function boot() {
   ipc.onHistoryChanged(sidebar.refreshSoon);
   ipc.onSaveFailed(showNotice);
   ipc.onOpenConversation((id) => { if (!chat.isBusy()) chat.open(id); });
+  ipc.onOpenSettings(() => settings.open());
   ipc.onUpdateCheckRequested(() => updates.check({ asked: true }));
   sidebar.refresh();
-  const requested = new URLSearchParams(location.search).get('open');
+  const params = new URLSearchParams(location.search);
+  const requested = params.get('open');
   const view = await ipc.getSettings();
   settings.apply(view);
   if (view.notice) showNotice(view.notice);
   else if (view.settings.checkForUpdates) updates.check({ asked: false });
+  if (params.has('settings')) {
+    settings.open();
+    return;
+  }
   const welcomed = await welcome.showOnFirstRun(view);
   if (welcomed) return;
   if (requested) chat.open(requested);

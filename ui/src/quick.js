@@ -38,7 +38,7 @@ const isEnd = (event) => event.type === 'finished' || event.type === 'failed';
 async function ask(text) {
   replyBox.hidden = false;
   openButton.hidden = true;
-  const reply = views.streamReply(replyBox, { status });
+  const reply = views.streamReply(replyBox, { status, actions: { openSettings: () => { ipc.openSettingsInMain(); } } });
   const generation = state.generation;
   setBusy(true);
   try {

@@ -157,6 +157,7 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
             commands::history::cancel_import,
             commands::quick::hide_quick_ask,
             commands::quick::open_in_main,
+            commands::quick::open_settings_in_main,
             commands::quick::quit_app,
             commands::updates::check_for_updates,
             commands::updates::install_update,

@@ -50,6 +50,10 @@ fn show_main_on<R: Runtime>(
         ),
         None => "index.html".to_owned(),
     };
+    build_main(app, page)
+}
+
+fn build_main<R: Runtime>(app: &AppHandle<R>, page: String) -> tauri::Result<WebviewWindow<R>> {
     WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App(page.into()))
         .title("Palaver")
         .inner_size(980.0, 720.0)
@@ -129,6 +133,16 @@ pub fn toggle_quick_ask<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 /// Shows the main window on a conversation.
 pub fn open_in_main<R: Runtime>(app: &AppHandle<R>, conversation_id: &str) -> tauri::Result<()> {
     show_main_on(app, Some(conversation_id)).map(|_| ())
+}
+
+/// The main window with its settings open: told so if it exists, else created that way.
+pub fn open_settings_in_main<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    if let Some(window) = app.get_webview_window(MAIN) {
+        window.show()?;
+        raise(&window);
+        return window.emit_to(MAIN, crate::app::events::OPEN_SETTINGS, ());
+    }
+    build_main(app, "index.html?settings".to_owned()).map(|_| ())
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "cancel_import",
     "hide_quick_ask",
     "open_in_main",
+    "open_settings_in_main",
     "quit_app",
     "check_for_updates",
     "install_update",

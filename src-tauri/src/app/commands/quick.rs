@@ -49,6 +49,16 @@ pub fn open_in_main<R: Runtime>(
     windows::open_in_main(&app, &conversation_id).map_err(window_error)
 }
 
+/// "Open settings" on an error in quick ask (no key, a key refused, …): the fix is in the
+/// main window's settings.
+#[tauri::command]
+pub fn open_settings_in_main<R: Runtime>(app: AppHandle<R>) -> Result<(), CommandError> {
+    if let Some(w) = app.get_webview_window(windows::QUICK_ASK) {
+        let _ = w.hide();
+    }
+    windows::open_settings_in_main(&app).map_err(window_error)
+}
+
 #[tauri::command]
 pub fn quit_app<R: Runtime>(app: AppHandle<R>) {
     app.exit(0);
