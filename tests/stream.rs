@@ -93,6 +93,7 @@ fn request() -> ChatRequest {
         model: "mock-model".into(),
         messages: vec![Message::system("Be brief."), Message::user("Hello?")],
         temperature: None,
+        max_tokens: None,
     }
 }
 

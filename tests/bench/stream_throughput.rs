@@ -112,6 +112,7 @@ fn run_palaver(base: &str, tokens: usize) -> Figure {
         model: "mock-model".into(),
         messages: vec![Message::user(format!("[long {tokens}]"))],
         temperature: None,
+        max_tokens: None,
     };
     let before = rusage(libc::RUSAGE_SELF);
     let start = Instant::now();

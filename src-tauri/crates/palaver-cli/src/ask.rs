@@ -274,6 +274,7 @@ pub async fn run(args: AskArgs) -> i32 {
                 model: effective.model.value.clone(),
                 messages,
                 temperature: effective.temperature.value,
+                max_tokens: None,
             };
             let ids = StreamIds {
                 stream_id: new_stream_id(),

@@ -193,6 +193,7 @@ pub async fn run_turn(
         model: model.to_owned(),
         messages: turn.context.clone(),
         temperature,
+        max_tokens: None,
     };
     let ids = StreamIds {
         stream_id,

@@ -9,6 +9,7 @@
 mod client;
 mod error;
 mod http_error;
+mod kind;
 mod lines;
 mod models;
 mod request;
@@ -19,6 +20,7 @@ pub use client::{
     StreamLimits, StreamSink, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_REPLY_BYTES, IDLE_TICK,
 };
 pub use error::{human_duration, scrub_secrets, ChatError, ErrorKind};
+pub use kind::{ApiKind, Protocol};
 pub use models::list_models;
 pub use request::{
     is_loopback, origin_of, origin_of_base_url, BadBaseUrl, ChatRequest, Endpoint, Message, Role,

@@ -53,6 +53,9 @@ pub struct ChatRequest {
     pub model: String,
     pub messages: Vec<Message>,
     pub temperature: Option<f32>,
+    /// The most tokens the reply may have. Anthropic requires one (a default per model
+    /// applies when this is `None`); other servers use their own default.
+    pub max_tokens: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -90,6 +93,11 @@ impl ChatRequest {
 pub struct Endpoint {
     base_url: Url,
     api_key: Option<ApiKey>,
+    kind: super::ApiKind,
+    /// Extra headers the profile adds to every request (a gateway's token, a referer).
+    headers: Vec<(String, String)>,
+    /// Azure's `api-version` query parameter.
+    api_version: Option<String>,
     /// Why a stored key was not attached, told to the user if the server wants one.
     withheld_key: Option<String>,
 }
@@ -124,8 +132,44 @@ impl Endpoint {
         Ok(Endpoint {
             base_url: url,
             api_key,
+            kind: super::ApiKind::OpenAi,
+            headers: Vec::new(),
+            api_version: None,
             withheld_key: None,
         })
+    }
+
+    pub fn with_kind(mut self, kind: super::ApiKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Headers sent with every request to this server, after the protocol's own.
+    pub fn with_headers(mut self, headers: Vec<(String, String)>) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    pub fn with_api_version(mut self, version: Option<String>) -> Self {
+        self.api_version = version.filter(|v| !v.trim().is_empty());
+        self
+    }
+
+    pub fn kind(&self) -> super::ApiKind {
+        self.kind
+    }
+
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    pub fn api_version(&self) -> Option<&str> {
+        self.api_version.as_deref()
+    }
+
+    /// The protocol a request for `model` uses on this server.
+    pub fn protocol_for(&self, model: &str) -> super::Protocol {
+        self.kind.protocol_for(self.base_url.host_str(), model)
     }
 
     /// Records that a stored key was kept back from this server, and why.
@@ -260,6 +304,7 @@ mod tests {
             model: "gpt-4o-mini".into(),
             messages: vec![Message::system("Be brief."), Message::user("Hi")],
             temperature: Some(0.5),
+            max_tokens: None,
         };
         let body: serde_json::Value = serde_json::from_slice(&req.to_json().unwrap()).unwrap();
         assert_eq!(body["stream"], true);
