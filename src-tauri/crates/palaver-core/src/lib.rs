@@ -16,5 +16,6 @@ pub mod files;
 pub mod history;
 pub mod llm;
 pub mod paths;
+pub mod providers;
 pub mod secrets;
 pub mod settings;

@@ -23,7 +23,8 @@ pub type Checkpoint<'a> = dyn FnMut(&str, &str) + Send + 'a;
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
 
 use crate::llm::{
-    ChatError, ChatRequest, Endpoint, FinishReason, LlmClient, StreamEvent, StreamSink, Usage,
+    ApiKind, ChatError, ChatRequest, Endpoint, FinishReason, LlmClient, StreamEvent, StreamSink,
+    Usage,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -259,43 +260,90 @@ pub struct KeyPolicy {
     pub allow_cleartext: bool,
 }
 
-/// The endpoint for a profile: its base URL and the key that may go there.
+/// Where one request goes, and which keys may go with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Destination {
+    /// The profile whose stored key may be sent (if it was saved for this server's origin);
+    /// `None` for a one-off server, which no stored key ever goes to.
+    pub profile: Option<String>,
+    /// The profile's name, for messages.
+    pub profile_name: String,
+    pub kind: ApiKind,
+    pub base_url: String,
+    pub headers: Vec<(String, String)>,
+    pub api_version: Option<String>,
+    pub policy: KeyPolicy,
+    /// The environment variable whose key may go here when no stored key does.
+    pub env_key: Option<&'static str>,
+}
+
+/// Servers that answer nothing without a key: asking them without one only wastes a
+/// round trip, so the user is told at once.
+fn needs_key(endpoint: &Endpoint) -> bool {
+    endpoint.kind() == ApiKind::Azure
+        || matches!(
+            endpoint.base_url().host_str(),
+            Some("api.openai.com" | "api.anthropic.com")
+        )
+}
+
+/// The endpoint for a destination: its base URL, kind, headers and the key that may go
+/// there.
 ///
-/// A key stored for the profile is attached only when `base_url` has the origin the key was
-/// saved for, and over plain `http://` to another machine only when `policy` allows it.
-/// `OPENAI_API_KEY` is the user's choice for this run and goes to the URL they gave. OpenAI
-/// itself requires a key; any other server gets one only if one belongs to it, so local
-/// servers work without.
+/// A key stored for the profile is attached only when the base URL has the origin the key
+/// was saved for, and over plain `http://` to another machine only when the policy allows
+/// it. A key from the environment goes only where [`Destination::env_key`] allows. Other
+/// servers get no key, so local servers work without.
 pub async fn endpoint_for(
     secrets: std::sync::Arc<dyn crate::secrets::SecretStore>,
-    profile: &str,
-    base_url: &str,
-    policy: KeyPolicy,
+    destination: &Destination,
 ) -> Result<Endpoint, ChatError> {
     use crate::llm::ErrorKind;
-    use crate::secrets::KeySource;
-    let bare = Endpoint::new(base_url, None)
-        .map_err(|e| ChatError::new(ErrorKind::BadRequest, e.to_string()))?;
-    let needs_key = bare.is_openai();
+    let Destination {
+        profile,
+        profile_name,
+        base_url,
+        policy,
+        ..
+    } = destination;
+    let configure = |endpoint: Endpoint| {
+        endpoint
+            .with_kind(destination.kind)
+            .with_headers(destination.headers.clone())
+            .with_api_version(destination.api_version.clone())
+    };
+    let bare = configure(
+        Endpoint::new(base_url, None)
+            .map_err(|e| ChatError::new(ErrorKind::BadRequest, e.to_string()))?,
+    );
+    let needs_key = needs_key(&bare);
     let target = bare.origin();
-    let env = crate::secrets::env_key();
-    let resolved = match crate::secrets::resolve_key(secrets, profile, None).await {
-        Ok(stored) => stored,
-        Err(e) if env.is_some() => {
-            tracing::debug!(error = %e, "keyring unreadable; using the key from the environment");
-            None
-        }
-        Err(e) if needs_key => {
-            return Err(ChatError::new(ErrorKind::KeyringUnavailable, e.to_string()))
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "keyring unreadable; sending without a key");
-            None
+    let env = destination
+        .env_key
+        .and_then(|name| crate::secrets::env_key_named(name).map(|key| (name, key)));
+    let stored = match profile {
+        None => None,
+        Some(profile) => {
+            let account = profile.clone();
+            match crate::secrets::off_runtime(secrets, move |s| s.get(&account)).await {
+                Ok(stored) => stored,
+                Err(e) if env.is_some() => {
+                    tracing::debug!(error = %e, "keyring unreadable; using the key from the environment");
+                    None
+                }
+                Err(e) if needs_key => {
+                    return Err(ChatError::new(ErrorKind::KeyringUnavailable, e.to_string()))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "keyring unreadable; sending without a key");
+                    None
+                }
+            }
         }
     };
-    let (stored, elsewhere) = match resolved {
-        Some(r) if r.origin.as_deref() == Some(target.as_str()) => (Some(r), None),
-        Some(r) => (None, r.origin),
+    let (stored, elsewhere) = match stored {
+        Some(s) if s.origin == target => (Some(s), None),
+        Some(s) => (None, Some(s.origin)),
         None => (None, None),
     };
     let key = match (stored, env) {
@@ -304,30 +352,32 @@ pub async fn endpoint_for(
                 return Err(ChatError::new(
                     ErrorKind::InsecureKey,
                     format!(
-                        "The key for “{profile}” was not sent: {target} is reached over plain http, so the key would travel in cleartext and anyone on the network could read it. Use https, or allow the key in cleartext for this server (Settings, or --allow-cleartext-key)."
+                        "The key for “{profile_name}” was not sent: {target} is reached over plain http, so the key would travel in cleartext and anyone on the network could read it. Use https, or allow the key in cleartext for this server (Settings, or --allow-cleartext-key)."
                     ),
                 ));
             }
-            Some((stored.key, KeySource::Keyring))
+            Some(stored.key)
         }
-        (None, Some(env)) => Some((env, KeySource::Environment)),
+        (None, Some((name, env))) => {
+            if bare.is_cleartext_remote() {
+                tracing::warn!(%target, "the key from {name} goes over plain http");
+            }
+            Some(env)
+        }
         (None, None) => None,
     };
     let withheld = elsewhere.map(|origin| {
         format!(
-            "(The key stored for “{profile}” was not sent: it belongs to {origin}, and a key goes only to the server it was saved for. Save a key for {target} to use this server.)"
+            "(The key stored for “{profile_name}” was not sent: it belongs to {origin}, and a key goes only to the server it was saved for. Save a key for {target} to use this server.)"
         )
     });
     match key {
-        Some((key, source)) => {
-            if source == KeySource::Environment && bare.is_cleartext_remote() {
-                tracing::warn!(%target, "the key from OPENAI_API_KEY goes over plain http");
-            }
+        Some(key) => Ok(configure(
             Endpoint::new(base_url, Some(key))
-                .map_err(|e| ChatError::new(ErrorKind::BadRequest, e.to_string()))
-        }
+                .map_err(|e| ChatError::new(ErrorKind::BadRequest, e.to_string()))?,
+        )),
         None if needs_key => {
-            let mut message = format!("No API key is set for “{profile}” and {target}.");
+            let mut message = format!("No API key is set for “{profile_name}” and {target}.");
             if let Some(why) = withheld {
                 message = format!("{message} {why}");
             }

@@ -7,7 +7,9 @@
 //! bad conversation is reported by name while the good ones are imported. Export reads
 //! messages with the store's own row mapper.
 
-use super::store::{message, summary, StoredMessage, MESSAGE_COLUMNS, SUMMARY_COLUMNS};
+use super::store::{
+    message, summary, StoredMessage, MESSAGE_COLUMNS, SUMMARY_COLUMNS, SUMMARY_LEN,
+};
 use super::{
     new_id, now_ms, HistoryDb, HistoryError, MessageStatus, Result, Source, MAX_TREE_DEPTH,
 };
@@ -40,6 +42,9 @@ pub struct ExportedConversation {
     pub pinned: bool,
     #[serde(default)]
     pub model: String,
+    /// The provider profile (its id) the conversation uses; absent in older files.
+    #[serde(default)]
+    pub profile: String,
     #[serde(default)]
     pub system_prompt: String,
     #[serde(default)]
@@ -67,6 +72,8 @@ pub struct ExportedMessage {
     pub error_message: Option<String>,
     #[serde(default)]
     pub model: String,
+    #[serde(default)]
+    pub profile: String,
     #[serde(default)]
     pub prompt_tokens: Option<u64>,
     #[serde(default)]
@@ -142,9 +149,10 @@ impl HistoryDb {
                     updated_at: c.updated_at,
                     pinned: c.pinned,
                     model: c.model,
-                    system_prompt: r.get(7)?,
+                    profile: c.profile,
+                    system_prompt: r.get(SUMMARY_LEN)?,
                     source: c.source.as_str().to_owned(),
-                    current_leaf_id: r.get(8)?,
+                    current_leaf_id: r.get(SUMMARY_LEN + 1)?,
                     messages: Vec::new(),
                 })
             })?
@@ -287,9 +295,9 @@ impl HistoryDb {
         };
         let source = Source::parse(&c.source).unwrap_or(Source::Import);
         tx.execute(
-            "INSERT INTO conversations (id, title, created_at, updated_at, pinned, model, system_prompt, source, external_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![id, c.title, c.created_at, c.updated_at, c.pinned as i64, c.model, c.system_prompt, source, external],
+            "INSERT INTO conversations (id, title, created_at, updated_at, pinned, model, system_prompt, source, external_id, profile)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![id, c.title, c.created_at, c.updated_at, c.pinned as i64, c.model, c.system_prompt, source, external, c.profile],
         )?;
         let mut added = 0;
         for m in &c.messages {
@@ -300,8 +308,8 @@ impl HistoryDb {
             };
             added += tx.execute(
                 "INSERT INTO messages (id, conversation_id, parent_id, role, content, reasoning, status,
-                     finish_reason, error_kind, error_message, model, prompt_tokens, completion_tokens, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+                     finish_reason, error_kind, error_message, model, prompt_tokens, completion_tokens, created_at, updated_at, profile)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
                 params![
                     ids.get(m.id.as_str()),
                     id,
@@ -317,6 +325,7 @@ impl HistoryDb {
                     m.prompt_tokens.map(|v| v as i64),
                     m.completion_tokens.map(|v| v as i64),
                     m.created_at,
+                    m.profile,
                 ],
             )?;
         }
@@ -349,6 +358,7 @@ impl From<StoredMessage> for ExportedMessage {
             error_kind: m.error_kind,
             error_message: m.error_message,
             model: m.model,
+            profile: m.profile,
             prompt_tokens: m.prompt_tokens,
             completion_tokens: m.completion_tokens,
             created_at: m.created_at,
@@ -562,6 +572,7 @@ fn chatgpt_conversation(item: &serde_json::Value) -> Candidate {
                 .and_then(|m| m.as_str())
                 .unwrap_or("")
                 .to_owned(),
+            profile: String::new(),
             prompt_tokens: None,
             completion_tokens: None,
             created_at: secs(node.pointer("/message/create_time")).unwrap_or(created),
@@ -579,6 +590,7 @@ fn chatgpt_conversation(item: &serde_json::Value) -> Candidate {
         updated_at: updated,
         pinned: false,
         model: String::new(),
+        profile: String::new(),
         system_prompt: String::new(),
         source: CHATGPT.to_owned(),
         current_leaf_id: current.map(str::to_owned),

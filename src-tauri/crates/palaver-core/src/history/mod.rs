@@ -58,6 +58,7 @@ pub const FILE_NAME: &str = "history.db";
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_secure_delete_and_appended_checkpoints.sql"),
+    include_str!("migrations/003_profile_per_message.sql"),
 ];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 

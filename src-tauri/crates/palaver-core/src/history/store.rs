@@ -143,7 +143,9 @@ pub struct ConversationSummary {
     #[ts(type = "number")]
     pub updated_at: i64,
     pub pinned: bool,
+    /// The model the conversation uses now, and the profile it is reached through.
     pub model: String,
+    pub profile: String,
     pub source: Source,
 }
 
@@ -159,7 +161,9 @@ pub struct StoredMessage {
     pub finish_reason: Option<String>,
     pub error_kind: Option<String>,
     pub error_message: Option<String>,
+    /// For a reply: the model that wrote it, and the profile it was reached through.
     pub model: String,
+    pub profile: String,
     #[ts(type = "number | null")]
     pub prompt_tokens: Option<u64>,
     #[ts(type = "number | null")]
@@ -218,7 +222,10 @@ pub struct Turn {
     pub context: Vec<Message>,
 }
 
-pub(crate) const SUMMARY_COLUMNS: &str = "id, title, created_at, updated_at, pinned, model, source";
+pub(crate) const SUMMARY_COLUMNS: &str =
+    "id, title, created_at, updated_at, pinned, model, source, profile";
+/// How many columns [`SUMMARY_COLUMNS`] names: the index of the first column after them.
+pub(crate) const SUMMARY_LEN: usize = 8;
 
 /// The columns [`message`] maps, from `messages m`. A reply still streaming keeps its text
 /// in `message_parts`: it is added to what `messages` holds, in checkpoint order (only for
@@ -227,7 +234,7 @@ pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.parent_id, m.role,
     CASE WHEN m.status = 'streaming' THEN m.content || coalesce((SELECT group_concat(p.content, '' ORDER BY p.seq) FROM message_parts p WHERE p.message_id = m.id), '') ELSE m.content END,
     CASE WHEN m.status = 'streaming' THEN m.reasoning || coalesce((SELECT group_concat(p.reasoning, '' ORDER BY p.seq) FROM message_parts p WHERE p.message_id = m.id), '') ELSE m.reasoning END,
     m.status, m.finish_reason, m.error_kind, m.error_message, m.model, m.prompt_tokens,
-    m.completion_tokens, m.created_at";
+    m.completion_tokens, m.created_at, m.profile";
 
 pub(crate) fn summary(row: &Row<'_>) -> rusqlite::Result<ConversationSummary> {
     Ok(ConversationSummary {
@@ -238,6 +245,7 @@ pub(crate) fn summary(row: &Row<'_>) -> rusqlite::Result<ConversationSummary> {
         pinned: row.get::<_, i64>(4)? != 0,
         model: row.get(5)?,
         source: row.get(6)?,
+        profile: row.get(7)?,
     })
 }
 
@@ -256,6 +264,7 @@ pub(crate) fn message(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
         prompt_tokens: row.get::<_, Option<i64>>(10)?.map(|v| v as u64),
         completion_tokens: row.get::<_, Option<i64>>(11)?.map(|v| v as u64),
         created_at: row.get(12)?,
+        profile: row.get(13)?,
         versions: Vec::new(),
     })
 }
@@ -415,7 +424,7 @@ impl HistoryDb {
             .query_row(
                 &format!("SELECT {SUMMARY_COLUMNS}, system_prompt, current_leaf_id FROM conversations WHERE id = ?1"),
                 [id],
-                |r| Ok((summary(r)?, r.get(7)?, r.get(8)?)),
+                |r| Ok((summary(r)?, r.get(SUMMARY_LEN)?, r.get(SUMMARY_LEN + 1)?)),
             )
             .optional()?
             .ok_or(HistoryError::NotFound("conversation"))?;
@@ -520,13 +529,13 @@ impl HistoryDb {
         };
         let assistant_id = new_id();
         tx.execute(
-            "INSERT INTO messages (id, conversation_id, parent_id, role, status, model, writer_pid, writer_id, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'assistant', 'streaming', ?4, ?5, ?6, ?7, ?7)",
-            params![assistant_id, conversation_id, user_id, request.model, i64::from(std::process::id()), self.writer_id(), now],
+            "INSERT INTO messages (id, conversation_id, parent_id, role, status, model, profile, writer_pid, writer_id, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'assistant', 'streaming', ?4, ?5, ?6, ?7, ?8, ?8)",
+            params![assistant_id, conversation_id, user_id, request.model, request.profile, i64::from(std::process::id()), self.writer_id(), now],
         )?;
         tx.execute(
-            "UPDATE conversations SET current_leaf_id = ?2, updated_at = ?3, model = ?4, system_prompt = ?5 WHERE id = ?1",
-            params![conversation_id, assistant_id, now, request.model, request.system_prompt],
+            "UPDATE conversations SET current_leaf_id = ?2, updated_at = ?3, model = ?4, system_prompt = ?5, profile = ?6 WHERE id = ?1",
+            params![conversation_id, assistant_id, now, request.model, request.system_prompt, request.profile],
         )?;
         let path = branch(&tx, &user_id)?;
         tx.commit()?;
@@ -726,6 +735,22 @@ impl HistoryDb {
         Ok(())
     }
 
+    /// Makes `model` on `profile` the conversation's choice for its next replies.
+    pub fn set_model(&self, id: &str, profile: &str, model: &str) -> Result<()> {
+        let model = model.trim();
+        if model.is_empty() {
+            return Err(HistoryError::Invalid("Choose a model.".into()));
+        }
+        let changed = self.conn().execute(
+            "UPDATE conversations SET profile = ?2, model = ?3 WHERE id = ?1",
+            params![id, profile, model],
+        )?;
+        if changed == 0 {
+            return Err(HistoryError::NotFound("conversation"));
+        }
+        Ok(())
+    }
+
     pub fn set_pinned(&self, id: &str, pinned: bool) -> Result<()> {
         let n = self.conn().execute(
             "UPDATE conversations SET pinned = ?2 WHERE id = ?1",
@@ -835,6 +860,48 @@ mod tests {
             source: Source::App,
         })
         .unwrap()
+    }
+
+    #[test]
+    fn each_reply_keeps_the_model_and_profile_that_wrote_it() {
+        let (_dir, db) = db();
+        let first = ask(&db, None, "Hello");
+        answer(&db, &first, "Hi from m");
+        let id = first.conversation_id.clone();
+        db.set_model(&id, "claude", "claude-sonnet-4-5").unwrap();
+        let view = db.conversation(&id).unwrap();
+        assert_eq!(
+            (view.conversation.profile.as_str(), view.conversation.model.as_str()),
+            ("claude", "claude-sonnet-4-5")
+        );
+        let second = db
+            .begin_turn(&TurnRequest {
+                conversation_id: Some(id.clone()),
+                kind: TurnKind::Ask { text: "And you?".into() },
+                model: "claude-sonnet-4-5".into(),
+                system_prompt: String::new(),
+                profile: "claude".into(),
+                source: Source::App,
+            })
+            .unwrap();
+        answer(&db, &second, "Hi from Claude");
+        let replies: Vec<(String, String)> = db
+            .conversation(&id)
+            .unwrap()
+            .messages
+            .into_iter()
+            .filter(|m| m.role == Role::Assistant)
+            .map(|m| (m.profile, m.model))
+            .collect();
+        assert_eq!(
+            replies,
+            [
+                ("openai".to_owned(), "m".to_owned()),
+                ("claude".to_owned(), "claude-sonnet-4-5".to_owned())
+            ]
+        );
+        assert!(db.set_model("nope", "p", "m").is_err());
+        assert!(db.set_model(&id, "p", " ").is_err());
     }
 
     fn answer(db: &HistoryDb, turn: &Turn, text: &str) {

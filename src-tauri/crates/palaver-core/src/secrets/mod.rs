@@ -35,6 +35,8 @@ pub const SERVICE: &str = "palaver";
 pub const LEGACY_KEY_ORIGIN: &str = "https://api.openai.com";
 pub const DEFAULT_PROFILE: &str = "openai";
 pub const ENV_KEY: &str = "OPENAI_API_KEY";
+/// Anthropic's key in the environment; it goes to Anthropic's API alone.
+pub const ANTHROPIC_ENV_KEY: &str = "ANTHROPIC_API_KEY";
 
 /// How long a keyring call may take before we say the keyring is not answering.
 pub const KEYRING_TIMEOUT: Duration = Duration::from_secs(15);
@@ -167,9 +169,14 @@ pub struct KeyStatus {
     pub keyring_error: Option<String>,
 }
 
-/// The key in the environment, if it holds a usable one.
+/// The key in `OPENAI_API_KEY`, if it holds a usable one.
 pub fn env_key() -> Option<ApiKey> {
-    std::env::var(ENV_KEY)
+    env_key_named(ENV_KEY)
+}
+
+/// The key in the environment variable `name`, if it holds a usable one.
+pub fn env_key_named(name: &str) -> Option<ApiKey> {
+    std::env::var(name)
         .ok()
         .and_then(|v| ApiKey::parse(&v).ok())
 }

@@ -12,7 +12,8 @@
 //! The app passes no overrides; `palaver config show` prints the result with its origins.
 
 use super::{FileState, Settings, BASE_URL_ENV};
-use crate::llm::OPENAI_BASE_URL;
+use crate::chat::{Destination, KeyPolicy};
+use crate::llm::{ApiKind, OPENAI_BASE_URL};
 use serde::Serialize;
 
 /// Where a value in effect came from.
@@ -67,7 +68,10 @@ impl<T> Sourced<T> {
 /// Choices made for one run, each already marked with its origin (flag or environment).
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
+    /// `-p`: a profile by id or name.
     pub profile: Option<Sourced<String>>,
+    /// `--base-url`: with `-p`, that profile on another address; without, a one-off
+    /// OpenAI-compatible server that no stored key goes to.
     pub base_url: Option<Sourced<String>>,
     pub model: Option<Sourced<String>>,
     pub system_prompt: Option<Sourced<String>>,
@@ -76,18 +80,41 @@ pub struct Overrides {
     pub allow_cleartext_key: bool,
 }
 
+/// `-p` names no profile in the settings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("There is no provider profile called “{name}”. {known}")]
+pub struct UnknownProfile {
+    pub name: String,
+    known: String,
+}
+
 /// The settings a request uses.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Effective {
-    /// The keyring account of the key.
+    /// The profile's id, the keyring account of its key; empty for a one-off server.
     pub profile: Sourced<String>,
+    pub profile_name: String,
+    pub kind: ApiKind,
     pub base_url: Sourced<String>,
     pub model: Sourced<String>,
     pub system_prompt: Sourced<String>,
     pub temperature: Sourced<Option<f32>>,
     pub allow_cleartext_key: Sourced<bool>,
+    /// The names of the profile's extra headers (their values may be tokens).
+    pub header_names: Vec<String>,
+    #[serde(skip)]
+    pub headers: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// `--base-url` without `-p`: no stored key goes there.
+    pub one_off: bool,
 }
+
+/// The name a one-off server goes by in messages.
+pub const ONE_OFF_NAME: &str = "--base-url";
 
 impl Effective {
     /// Applies the rule in the module docs. `env` reads an environment variable (a closure,
@@ -97,67 +124,165 @@ impl Effective {
         file: &FileState,
         overrides: Overrides,
         env: impl Fn(&str) -> Option<String>,
-    ) -> Effective {
+    ) -> Result<Effective, UnknownProfile> {
         let in_file = matches!(file, FileState::Read);
-        let from_file = |value: String, default: &str| {
-            if in_file && !value.is_empty() {
-                Sourced::new(value, Origin::File)
+        let defaults = Settings::default();
+        let from_settings = if in_file { settings } else { &defaults };
+        let chosen = match &overrides.profile {
+            Some(name) => match from_settings.profile(&name.value) {
+                Some(p) => (p.clone(), name.origin),
+                None => {
+                    let names: Vec<&str> =
+                        from_settings.profiles.iter().map(|p| p.name.as_str()).collect();
+                    return Err(UnknownProfile {
+                        name: name.value.clone(),
+                        known: if names.is_empty() {
+                            "There are none yet: add one with `palaver profile add`.".to_owned()
+                        } else {
+                            format!("The profiles are: {}.", names.join(", "))
+                        },
+                    });
+                }
+            },
+            None => {
+                let named = from_settings.profile(&from_settings.default_profile).is_some();
+                let origin = if in_file && named {
+                    Origin::File
+                } else {
+                    Origin::Default
+                };
+                (from_settings.default_profile(), origin)
+            }
+        };
+        Ok(Self::build(from_settings, in_file, chosen, overrides, env))
+    }
+
+    /// What is in effect with `profile` chosen (and found), from `settings`.
+    pub(super) fn build(
+        from_settings: &Settings,
+        in_file: bool,
+        (profile, profile_origin): (super::Profile, Origin),
+        overrides: Overrides,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Effective {
+        let defaults = Settings::default();
+        let one_off = overrides.profile.is_none() && overrides.base_url.is_some();
+        let from_profile = |value: &str, default: &str, origin: Origin| {
+            if !value.is_empty() {
+                Sourced::new(value.to_owned(), origin)
             } else {
                 Sourced::new(default.to_owned(), Origin::Default)
             }
         };
-        let defaults = Settings::default();
-        let profile = settings.profile.clone();
+        let file_origin = if in_file { Origin::File } else { Origin::Default };
 
         let base_url = overrides.base_url.unwrap_or_else(|| {
             if !profile.base_url.is_empty() {
-                return Sourced::new(profile.base_url.clone(), Origin::File);
+                return Sourced::new(profile.base_url.clone(), file_origin);
             }
-            match env(BASE_URL_ENV).map(|u| u.trim().to_owned()) {
-                Some(url) if !url.is_empty() => {
-                    Sourced::named(url, Origin::Environment, BASE_URL_ENV)
+            if profile.kind == ApiKind::OpenAi {
+                if let Some(url) = env(BASE_URL_ENV).map(|u| u.trim().to_owned()) {
+                    if !url.is_empty() {
+                        return Sourced::named(url, Origin::Environment, BASE_URL_ENV);
+                    }
                 }
-                _ => Sourced::new(OPENAI_BASE_URL.to_owned(), Origin::Default),
             }
+            Sourced::new(
+                profile.usual_base_url().unwrap_or(OPENAI_BASE_URL).to_owned(),
+                Origin::Default,
+            )
         });
         let allow_cleartext_key = if overrides.allow_cleartext_key {
             Sourced::new(true, Origin::Flag)
-        } else if in_file && profile.allow_cleartext_key {
+        } else if in_file && profile.allow_cleartext_key && !one_off {
             Sourced::new(true, Origin::File)
         } else {
             Sourced::new(false, Origin::Default)
         };
+        let (kind, id, name) = if one_off {
+            (ApiKind::OpenAi, String::new(), ONE_OFF_NAME.to_owned())
+        } else {
+            (profile.kind, profile.id.clone(), profile.name.clone())
+        };
         Effective {
-            profile: overrides
-                .profile
-                .unwrap_or_else(|| from_file(profile.id, &defaults.profile.id)),
+            profile: Sourced::new(id, profile_origin),
+            profile_name: name,
+            kind,
             base_url,
             model: overrides
                 .model
-                .unwrap_or_else(|| from_file(profile.model, &defaults.profile.model)),
+                .unwrap_or_else(|| from_profile(&profile.model, &defaults.default_profile().model, file_origin)),
             system_prompt: overrides
                 .system_prompt
-                .unwrap_or_else(|| from_file(settings.system_prompt.clone(), "")),
+                .unwrap_or_else(|| from_profile(&from_settings.system_prompt, "", file_origin)),
             temperature: match overrides.temperature {
                 Some(t) => Sourced {
                     value: Some(t.value),
                     origin: t.origin,
                     name: t.name,
                 },
-                None if in_file && settings.temperature.is_some() => {
-                    Sourced::new(settings.temperature, Origin::File)
+                None if from_settings.temperature.is_some() => {
+                    Sourced::new(from_settings.temperature, file_origin)
                 }
                 None => Sourced::new(None, Origin::Default),
             },
             allow_cleartext_key,
+            header_names: if one_off {
+                Vec::new()
+            } else {
+                profile.headers.iter().map(|h| h.name.clone()).collect()
+            },
+            headers: if one_off { Vec::new() } else { profile.header_pairs() },
+            api_version: (!one_off && !profile.api_version.is_empty())
+                .then(|| profile.api_version.clone()),
+            max_tokens: if one_off { None } else { profile.max_tokens },
+            one_off,
+        }
+    }
+
+    /// Where the request goes and which key may go with it.
+    pub fn destination(&self) -> Destination {
+        Destination {
+            profile: (!self.one_off).then(|| self.profile.value.clone()),
+            profile_name: self.profile_name.clone(),
+            kind: self.kind,
+            base_url: self.base_url.value.clone(),
+            headers: self.headers.clone(),
+            api_version: self.api_version.clone(),
+            policy: KeyPolicy {
+                allow_cleartext: self.allow_cleartext_key.value,
+            },
+            env_key: if self.one_off {
+                Some(crate::secrets::ENV_KEY)
+            } else {
+                env_key_for(self.kind, &self.base_url.value, self.base_url.origin != Origin::File)
+            },
         }
     }
 
     /// What the user allowed for the key on this run.
-    pub fn key_policy(&self) -> crate::chat::KeyPolicy {
-        crate::chat::KeyPolicy {
+    pub fn key_policy(&self) -> KeyPolicy {
+        KeyPolicy {
             allow_cleartext: self.allow_cleartext_key.value,
         }
+    }
+}
+
+/// The environment variable whose key may go to this server: OpenAI's to OpenAI (and to
+/// the server `OPENAI_BASE_URL` names, the pair other tools use together), Anthropic's to
+/// Anthropic; none to any other server, which only ever gets the key stored for it.
+pub fn env_key_for(kind: ApiKind, base_url: &str, url_not_from_file: bool) -> Option<&'static str> {
+    let origin = crate::llm::origin_of_base_url(base_url)?;
+    match kind {
+        ApiKind::OpenAi | ApiKind::Responses
+            if url_not_from_file || origin == crate::secrets::LEGACY_KEY_ORIGIN =>
+        {
+            Some(crate::secrets::ENV_KEY)
+        }
+        ApiKind::Anthropic if origin == "https://api.anthropic.com" => {
+            Some(crate::secrets::ANTHROPIC_ENV_KEY)
+        }
+        _ => None,
     }
 }
 
@@ -171,8 +296,8 @@ mod tests {
 
     fn local_profile() -> Settings {
         let mut s = Settings::default();
-        s.profile.base_url = "http://localhost:11434/v1".into();
-        s.profile.model = "llama3.2".into();
+        s.profiles[0].base_url = "http://localhost:11434/v1".into();
+        s.profiles[0].model = "llama3.2".into();
         s
     }
 
@@ -183,7 +308,8 @@ mod tests {
             &FileState::Read,
             Overrides::default(),
             no_env,
-        );
+        )
+        .unwrap();
         assert_eq!(
             (e.base_url.value.as_str(), e.base_url.origin),
             ("http://localhost:11434/v1", Origin::File)
@@ -197,7 +323,7 @@ mod tests {
             model: Some(Sourced::new("qwen3".into(), Origin::Flag)),
             ..Overrides::default()
         };
-        let e = Effective::resolve(&local_profile(), &FileState::Read, flags, no_env);
+        let e = Effective::resolve(&local_profile(), &FileState::Read, flags, no_env).unwrap();
         assert_eq!(
             (e.model.value.as_str(), e.model.origin),
             ("qwen3", Origin::Flag)
@@ -213,7 +339,8 @@ mod tests {
             &FileState::Read,
             Overrides::default(),
             env,
-        );
+        )
+        .unwrap();
         assert_eq!(e.base_url.value, "http://localhost:11434/v1");
 
         let e = Effective::resolve(
@@ -221,7 +348,8 @@ mod tests {
             &FileState::Missing,
             Overrides::default(),
             env,
-        );
+        )
+        .unwrap();
         assert_eq!(
             e.base_url,
             Sourced::named(
@@ -240,7 +368,8 @@ mod tests {
             &FileState::Invalid("expected a string".into()),
             Overrides::default(),
             no_env,
-        );
+        )
+        .unwrap();
         assert_eq!(e.base_url.value, OPENAI_BASE_URL);
         for origin in [
             e.profile.origin,
@@ -257,14 +386,57 @@ mod tests {
     #[test]
     fn the_cleartext_allowance_comes_from_the_file_or_the_flag() {
         let mut s = local_profile();
-        s.profile.allow_cleartext_key = true;
-        let e = Effective::resolve(&s, &FileState::Read, Overrides::default(), no_env);
+        s.profiles[0].allow_cleartext_key = true;
+        let e = Effective::resolve(&s, &FileState::Read, Overrides::default(), no_env).unwrap();
         assert!(e.key_policy().allow_cleartext);
         let flags = Overrides {
             allow_cleartext_key: true,
             ..Overrides::default()
         };
-        let e = Effective::resolve(&Settings::default(), &FileState::Missing, flags, no_env);
+        let e = Effective::resolve(&Settings::default(), &FileState::Missing, flags, no_env).unwrap();
         assert_eq!(e.allow_cleartext_key, Sourced::new(true, Origin::Flag));
+    }
+
+    #[test]
+    fn a_profile_is_chosen_by_name_and_a_bare_base_url_is_a_one_off() {
+        let mut s = local_profile();
+        let anthropic = crate::providers::preset("anthropic").unwrap();
+        s.add_profile(super::super::Profile::from_preset(anthropic, String::new(), "Claude".into()))
+            .unwrap();
+        let pick = |name: &str| Overrides {
+            profile: Some(Sourced::new(name.into(), Origin::Flag)),
+            ..Overrides::default()
+        };
+        let e = Effective::resolve(&s, &FileState::Read, pick("claude"), no_env).unwrap();
+        assert_eq!((e.profile.value.as_str(), e.kind), ("claude", ApiKind::Anthropic));
+        assert_eq!(e.base_url.value, "https://api.anthropic.com/v1");
+        assert_eq!(e.model.value, "claude-sonnet-4-5");
+        assert_eq!(e.destination().env_key, Some(crate::secrets::ANTHROPIC_ENV_KEY));
+        let e = Effective::resolve(&s, &FileState::Read, pick("nope"), no_env).unwrap_err();
+        assert!(e.to_string().contains("Claude"), "{e}");
+
+        let one_off = Overrides {
+            base_url: Some(Sourced::new("http://127.0.0.1:9/v1".into(), Origin::Flag)),
+            ..Overrides::default()
+        };
+        let e = Effective::resolve(&s, &FileState::Read, one_off, no_env).unwrap();
+        let d = e.destination();
+        assert_eq!(d.profile, None, "no stored key goes to a one-off server");
+        assert_eq!(d.env_key, Some(crate::secrets::ENV_KEY));
+    }
+
+    #[test]
+    fn the_openai_key_in_the_environment_goes_to_openai_only() {
+        assert_eq!(
+            env_key_for(ApiKind::OpenAi, "https://api.openai.com/v1", false),
+            Some(crate::secrets::ENV_KEY)
+        );
+        assert_eq!(env_key_for(ApiKind::OpenAi, "https://openrouter.ai/api/v1", false), None);
+        assert_eq!(env_key_for(ApiKind::Anthropic, "https://openrouter.ai/api/v1", false), None);
+        assert_eq!(
+            env_key_for(ApiKind::OpenAi, "http://10.0.0.2:8000/v1", true),
+            Some(crate::secrets::ENV_KEY),
+            "the server OPENAI_BASE_URL names"
+        );
     }
 }

@@ -11,6 +11,8 @@
 //! (and never moves a bad file aside; the app does that when it starts). What is in effect
 //! for a request — the file, flags, environment — is worked out by [`Effective::resolve`].
 
+use crate::llm::{ApiKind, OPENAI_BASE_URL};
+use crate::providers::Preset;
 use crate::secrets::DEFAULT_PROFILE;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -18,7 +20,7 @@ use std::path::{Path, PathBuf};
 mod effective;
 pub mod shortcut;
 
-pub use effective::{Effective, Origin, Overrides, Sourced};
+pub use effective::{env_key_for, Effective, Origin, Overrides, Sourced, UnknownProfile, ONE_OFF_NAME};
 
 pub const FILE_NAME: &str = "settings.json";
 pub const BASE_URL_ENV: &str = "OPENAI_BASE_URL";
@@ -45,18 +47,35 @@ pub enum SettingsError {
     Encode(#[from] serde_json::Error),
 }
 
+/// One server the user talks to, and how. Its key is in the keyring under [`Profile::id`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Profile {
-    /// The keyring account of this profile's key.
+    /// The keyring account of this profile's key; stable when the profile is renamed.
     pub id: String,
     pub name: String,
-    /// Empty: `OPENAI_BASE_URL` from the environment, else OpenAI.
+    pub kind: ApiKind,
+    /// The preset it was made from (`openai`, `ollama`, …), or `custom`.
+    pub preset: String,
+    /// Empty: the kind's own server (OpenAI's may come from `OPENAI_BASE_URL`).
     pub base_url: String,
+    /// The model new conversations start with.
     pub model: String,
+    /// Sent with every request to this server (a gateway's token, an `HTTP-Referer`).
+    pub headers: Vec<Header>,
+    /// Azure's `api-version`.
+    pub api_version: String,
+    /// The most tokens a reply may have; `None` is the server's (or the model's) default.
+    pub max_tokens: Option<u32>,
     /// Send the stored key to this profile's server even over plain `http://` to another
     /// machine. Off: the key would travel in cleartext.
     pub allow_cleartext_key: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
 }
 
 impl Default for Profile {
@@ -64,12 +83,108 @@ impl Default for Profile {
         Profile {
             id: DEFAULT_PROFILE.to_owned(),
             name: "OpenAI".to_owned(),
+            kind: ApiKind::OpenAi,
+            preset: "openai".to_owned(),
             base_url: String::new(),
             model: "gpt-4o-mini".to_owned(),
+            headers: Vec::new(),
+            api_version: String::new(),
+            max_tokens: None,
             allow_cleartext_key: false,
         }
     }
 }
+
+impl Profile {
+    /// A new profile from a preset, named `name`, with the id `id`.
+    pub fn from_preset(preset: &Preset, id: String, name: String) -> Profile {
+        Profile {
+            id,
+            name,
+            kind: preset.kind,
+            preset: preset.id.to_owned(),
+            base_url: preset.base_url.to_owned(),
+            model: preset.model.to_owned(),
+            headers: Vec::new(),
+            api_version: if preset.kind == ApiKind::Azure {
+                crate::providers::AZURE_API_VERSION.to_owned()
+            } else {
+                String::new()
+            },
+            max_tokens: None,
+            allow_cleartext_key: false,
+        }
+    }
+
+    /// The server this profile's requests go to when its own URL is empty; `None` for a
+    /// kind that has no usual server (Azure).
+    pub fn usual_base_url(&self) -> Option<&'static str> {
+        match self.kind {
+            ApiKind::OpenAi | ApiKind::Responses => Some(OPENAI_BASE_URL),
+            ApiKind::Anthropic => Some(ANTHROPIC_BASE_URL),
+            ApiKind::Azure => None,
+        }
+    }
+
+    pub fn header_pairs(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|h| (h.name.clone(), h.value.clone()))
+            .collect()
+    }
+
+    /// Whether `name` names this profile: its id, or its name in any case.
+    pub fn is_named(&self, name: &str) -> bool {
+        let name = name.trim();
+        self.id == name || self.name.trim().eq_ignore_ascii_case(name)
+    }
+
+    fn validated(mut self) -> Result<Profile, SettingsError> {
+        self.name = self.name.trim().to_owned();
+        self.base_url = self.base_url.trim().to_owned();
+        self.model = self.model.trim().to_owned();
+        self.api_version = self.api_version.trim().to_owned();
+        let label = if self.name.is_empty() {
+            return Err(SettingsError::Invalid("Give the provider a name.".to_owned()));
+        } else {
+            self.name.clone()
+        };
+        if !self.base_url.is_empty() {
+            crate::llm::Endpoint::new(&self.base_url, None)
+                .map_err(|e| SettingsError::Invalid(format!("{label}: {e}")))?;
+        } else if self.usual_base_url().is_none() {
+            return Err(SettingsError::Invalid(format!(
+                "{label}: give the address of the Azure resource (https://NAME.openai.azure.com)."
+            )));
+        }
+        for header in &mut self.headers {
+            header.name = header.name.trim().to_owned();
+            header.value = header.value.trim().to_owned();
+            if header.name.is_empty()
+                || !header.name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
+            {
+                return Err(SettingsError::Invalid(format!(
+                    "{label}: “{}” is not a header name.",
+                    header.name
+                )));
+            }
+            if header.value.chars().any(char::is_control) {
+                return Err(SettingsError::Invalid(format!(
+                    "{label}: the value of header “{}” holds a line break or a control character.",
+                    header.name
+                )));
+            }
+        }
+        self.headers.retain(|h| !h.name.is_empty());
+        if self.max_tokens == Some(0) {
+            self.max_tokens = None;
+        }
+        Ok(self)
+    }
+}
+
+/// Anthropic's API, where an Anthropic profile without its own URL goes.
+pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com/v1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
@@ -83,7 +198,15 @@ pub enum Theme {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
-    pub profile: Profile,
+    /// Every provider, in the order Settings lists them.
+    pub profiles: Vec<Profile>,
+    /// The id of the profile (and, through it, the model) that new conversations, quick
+    /// ask and `palaver ask` use.
+    pub default_profile: String,
+    /// The single profile of files from before there were several; read, never written.
+    #[serde(rename = "profile", skip_serializing)]
+    #[ts(skip)]
+    pub legacy_profile: Option<Profile>,
     pub system_prompt: String,
     pub temperature: Option<f32>,
     pub theme: Theme,
@@ -104,7 +227,9 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            profile: Profile::default(),
+            profiles: vec![Profile::default()],
+            default_profile: DEFAULT_PROFILE.to_owned(),
+            legacy_profile: None,
             system_prompt: String::new(),
             temperature: None,
             theme: Theme::System,
@@ -122,21 +247,54 @@ impl Settings {
     /// What is in effect in the app: these settings, no overrides, `OPENAI_BASE_URL` as the
     /// fallback for a profile that names no server.
     pub fn effective(&self) -> Effective {
-        Effective::resolve(self, &FileState::Read, Overrides::default(), |name| {
-            std::env::var(name).ok()
-        })
+        let chosen = (self.default_profile(), Origin::File);
+        Effective::build(self, true, chosen, Overrides::default(), env_var)
+    }
+
+    /// What is in effect for a conversation on profile `id` (`None`: the default).
+    pub fn effective_for(&self, id: Option<&str>) -> Result<Effective, UnknownProfile> {
+        let overrides = Overrides {
+            profile: id
+                .filter(|id| !id.is_empty())
+                .map(|id| Sourced::new(id.to_owned(), Origin::File)),
+            ..Overrides::default()
+        };
+        Effective::resolve(self, &FileState::Read, overrides, env_var)
     }
 
     /// Checks what the settings form sent before it is stored.
     pub fn validated(mut self) -> Result<Settings, SettingsError> {
-        self.profile.base_url = self.profile.base_url.trim().to_owned();
-        self.profile.model = self.profile.model.trim().to_owned();
-        if !self.profile.base_url.is_empty() {
-            crate::llm::Endpoint::new(&self.profile.base_url, None)
-                .map_err(|e| SettingsError::Invalid(e.to_string()))?;
+        self = self.upgraded();
+        let mut profiles = Vec::with_capacity(self.profiles.len());
+        for profile in std::mem::take(&mut self.profiles) {
+            let mut profile = profile.validated()?;
+            if profile.id.trim().is_empty() {
+                profile.id = new_profile_id(&profiles, &profile.name);
+            }
+            if profiles.iter().any(|p: &Profile| p.id == profile.id) {
+                return Err(SettingsError::Invalid(format!(
+                    "Two providers have the id “{}”.",
+                    profile.id
+                )));
+            }
+            if profiles
+                .iter()
+                .any(|p: &Profile| p.name.eq_ignore_ascii_case(&profile.name))
+            {
+                return Err(SettingsError::Invalid(format!(
+                    "Two providers are called “{}”; give each its own name.",
+                    profile.name
+                )));
+            }
+            profiles.push(profile);
         }
-        if self.profile.model.is_empty() {
-            return Err(SettingsError::Invalid("Choose a model.".to_owned()));
+        self.profiles = profiles;
+        if !self.profiles.iter().any(|p| p.id == self.default_profile) {
+            self.default_profile = self
+                .profiles
+                .first()
+                .map(|p| p.id.clone())
+                .unwrap_or_default();
         }
         if let Some(t) = self.temperature {
             if !(0.0..=2.0).contains(&t) {
@@ -147,11 +305,77 @@ impl Settings {
         }
         self.quick_ask_shortcut = shortcut::normalize(&self.quick_ask_shortcut)
             .map_err(|e| SettingsError::Invalid(e.0))?;
-        if self.profile.id.trim().is_empty() {
-            self.profile.id = DEFAULT_PROFILE.to_owned();
-        }
         Ok(self)
     }
+
+    /// A file from before there were several profiles holds one, `profile`: it becomes the
+    /// only one, and the default.
+    pub fn upgraded(mut self) -> Settings {
+        if let Some(mut old) = self.legacy_profile.take() {
+            if old.id.trim().is_empty() {
+                old.id = DEFAULT_PROFILE.to_owned();
+            }
+            if old.preset.is_empty() {
+                old.preset = "custom".to_owned();
+            }
+            self.default_profile = old.id.clone();
+            self.profiles = vec![old];
+        }
+        self
+    }
+
+    /// The profile named `name` (id or name), if there is one.
+    pub fn profile(&self, name: &str) -> Option<&Profile> {
+        self.profiles
+            .iter()
+            .find(|p| p.id == name.trim())
+            .or_else(|| self.profiles.iter().find(|p| p.is_named(name)))
+    }
+
+    /// The default profile: the one chosen, else the first, else OpenAI's.
+    pub fn default_profile(&self) -> Profile {
+        self.profile(&self.default_profile)
+            .or(self.profiles.first())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Adds `profile`, giving it an id no other profile has. Returns that id.
+    pub fn add_profile(&mut self, mut profile: Profile) -> Result<String, SettingsError> {
+        profile.id = new_profile_id(&self.profiles, &profile.name);
+        let id = profile.id.clone();
+        let mut next = self.clone();
+        next.profiles.push(profile);
+        *self = next.validated()?;
+        Ok(id)
+    }
+}
+
+/// An id for a profile called `name`: its letters and digits, lower case, unique among
+/// `existing`.
+pub fn new_profile_id(existing: &[Profile], name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    let base = if slug.is_empty() { "profile" } else { slug };
+    let taken = |id: &str| existing.iter().any(|p| p.id == id);
+    if !taken(base) {
+        return base.to_owned();
+    }
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|id| !taken(id))
+        .unwrap_or_else(|| base.to_owned())
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
 #[derive(Serialize)]
@@ -198,7 +422,7 @@ pub fn read(path: &Path) -> (Settings, FileState) {
         Err(e) => return (Settings::default(), FileState::Unreadable(e.to_string())),
     };
     match serde_json::from_slice::<FileContents>(&bytes) {
-        Ok(contents) => (contents.settings, FileState::Read),
+        Ok(contents) => (contents.settings.upgraded(), FileState::Read),
         Err(e) => (Settings::default(), FileState::Invalid(e.to_string())),
     }
 }
@@ -301,7 +525,7 @@ mod tests {
 
     #[test]
     fn a_file_with_a_wrongly_typed_value_is_kept_aside_not_replaced_by_defaults() {
-        let original = br#"{"settings":{"theme":"dark","profile":{"model":42}}}"#;
+        let original = br#"{"settings":{"theme":"dark","profiles":[{"model":42}]}}"#;
         let (notice, files) = load_then_save(original);
         let notice = notice.unwrap();
         assert!(notice.contains("could not be used"), "{notice}");
@@ -328,13 +552,27 @@ mod tests {
     #[test]
     fn validation_refuses_bad_values() {
         let mut s = Settings::default();
-        s.profile.base_url = "localhost:11434".into();
+        s.profiles[0].base_url = "localhost:11434".into();
         assert!(s.clone().validated().is_err());
-        s.profile.base_url = " http://localhost:11434/v1 ".into();
+        s.profiles[0].base_url = " http://localhost:11434/v1 ".into();
         assert_eq!(
-            s.clone().validated().unwrap().profile.base_url,
+            s.clone().validated().unwrap().profiles[0].base_url,
             "http://localhost:11434/v1"
         );
+        let mut two = s.clone();
+        two.profiles.push(Profile {
+            id: String::new(),
+            name: "openai".into(),
+            ..Profile::default()
+        });
+        assert!(two.validated().is_err(), "two profiles with one name");
+        let mut header = s.clone();
+        header.profiles[0].headers = vec![Header {
+            name: "X-Token".into(),
+            value: "a\r\nInjected: yes".into(),
+        }];
+        let e = header.validated().unwrap_err().to_string();
+        assert!(!e.contains("Injected"), "{e}");
         s.temperature = Some(3.0);
         assert!(s.validated().is_err());
     }
@@ -343,6 +581,41 @@ mod tests {
     fn old_or_partial_files_fill_in_defaults() {
         let s: Settings = serde_json::from_str(r#"{"theme":"dark"}"#).unwrap();
         assert_eq!(s.theme, Theme::Dark);
-        assert_eq!(s.profile, Profile::default());
+        assert_eq!(s.profiles, vec![Profile::default()]);
+    }
+
+    #[test]
+    fn a_single_profile_file_becomes_a_list_of_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(
+            &path,
+            br#"{"settings":{"profile":{"id":"openai","name":"Local","baseUrl":"http://localhost:11434/v1","model":"llama3.2","allowCleartextKey":false}}}"#,
+        )
+        .unwrap();
+        let (s, state) = read(&path);
+        assert!(matches!(state, FileState::Read));
+        assert_eq!(s.profiles.len(), 1);
+        let p = s.default_profile();
+        assert_eq!((p.name.as_str(), p.model.as_str()), ("Local", "llama3.2"));
+        assert_eq!(p.kind, ApiKind::OpenAi);
+        SettingsFile::new(path.clone()).save(&s).unwrap();
+        let saved = std::fs::read_to_string(&path).unwrap();
+        assert!(saved.contains("\"profiles\"") && !saved.contains("\"profile\""), "{saved}");
+        assert_eq!(read(&path).0.profiles, s.profiles);
+    }
+
+    #[test]
+    fn new_profiles_get_ids_of_their_own() {
+        let mut s = Settings::default();
+        let preset = crate::providers::preset("ollama").unwrap();
+        let id = s
+            .add_profile(Profile::from_preset(preset, String::new(), "Ollama (home)".into()))
+            .unwrap();
+        assert_eq!(id, "ollama-home");
+        let again = s.add_profile(Profile::from_preset(preset, String::new(), "OpenAI 2".into()));
+        assert_eq!(again.unwrap(), "openai-2");
+        assert_eq!(new_profile_id(&s.profiles, "OpenAI"), "openai-3");
+        assert_eq!(new_profile_id(&[], "日本"), "profile");
     }
 }
