@@ -1004,8 +1004,11 @@ async fn the_reply_is_saved_before_its_last_event_is_sent() {
         &endpoint(&server),
         &history,
         &turn,
-        "mock-model",
-        None,
+        &palaver_core::chat::Sampling {
+            model: "mock-model".into(),
+            temperature: None,
+            max_tokens: None,
+        },
         "stream".to_owned(),
         &mut sink,
         &CancellationToken::new(),

@@ -31,8 +31,8 @@ struct TestApp {
 fn test_app(base_url: &str, key_origin: Option<&str>) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = Settings::default();
-    settings.profile.base_url = base_url.to_owned();
-    settings.profile.model = "mock-model".to_owned();
+    settings.profiles[0].base_url = base_url.to_owned();
+    settings.profiles[0].model = "mock-model".to_owned();
     std::fs::write(
         dir.path().join("settings.json"),
         serde_json::to_vec(&json!({ "settings": settings })).unwrap(),
@@ -49,7 +49,7 @@ fn test_app_in(dir: tempfile::TempDir, key_origin: Option<&str>) -> TestApp {
         let key = ApiKey::parse(KEY).unwrap();
         secrets
             .set(
-                &settings.profile.id,
+                &settings.default_profile,
                 &StoredKey::new(key, origin.to_owned()),
             )
             .unwrap();
@@ -126,6 +126,7 @@ impl TestApp {
             self.app.state(),
             None,
             text.to_owned(),
+            None,
             None,
             None,
             channel,

@@ -135,12 +135,16 @@ pub(crate) fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
         .manage(commands::updates::PendingUpdate::default())
+        .manage(commands::providers::ModelCache::default())
         .invoke_handler(tauri::generate_handler![
             commands::chat::send_message,
             commands::chat::cancel_stream,
             commands::settings::get_settings,
             commands::settings::save_settings,
-            commands::settings::list_models,
+            commands::providers::list_all_models,
+            commands::providers::check_connection,
+            commands::providers::probe_local_servers,
+            commands::providers::set_conversation_model,
             commands::keys::set_api_key,
             commands::keys::clear_api_key,
             commands::keys::api_key_status,

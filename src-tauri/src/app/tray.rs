@@ -162,6 +162,7 @@ mod tests {
             updated_at: 0,
             pinned: false,
             model: String::new(),
+            profile: String::new(),
             source: Source::App,
         }
     }

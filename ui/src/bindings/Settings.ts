@@ -2,7 +2,16 @@
 import type { Profile } from "./Profile";
 import type { Theme } from "./Theme";
 
-export type Settings = { profile: Profile, systemPrompt: string, temperature: number | null, theme: Theme, 
+export type Settings = { 
+/**
+ * Every provider, in the order Settings lists them.
+ */
+profiles: Array<Profile>, 
+/**
+ * The id of the profile (and, through it, the model) that new conversations, quick
+ * ask and `palaver ask` use.
+ */
+defaultProfile: string, systemPrompt: string, temperature: number | null, theme: Theme, 
 /**
  * Set once the person has been through the welcome screen.
  */

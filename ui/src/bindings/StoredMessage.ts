@@ -2,7 +2,11 @@
 import type { MessageStatus } from "./MessageStatus";
 import type { Role } from "./Role";
 
-export type StoredMessage = { id: string, parentId: string | null, role: Role, content: string, reasoning: string, status: MessageStatus, finishReason: string | null, errorKind: string | null, errorMessage: string | null, model: string, promptTokens: number | null, completionTokens: number | null, createdAt: number, 
+export type StoredMessage = { id: string, parentId: string | null, role: Role, content: string, reasoning: string, status: MessageStatus, finishReason: string | null, errorKind: string | null, errorMessage: string | null, 
+/**
+ * For a reply: the model that wrote it, and the profile it was reached through.
+ */
+model: string, profile: string, promptTokens: number | null, completionTokens: number | null, createdAt: number, 
 /**
  * This message's versions (itself and its siblings), oldest first: "2 / 3".
  */

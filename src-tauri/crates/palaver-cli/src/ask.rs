@@ -7,9 +7,9 @@ use palaver_core::chat::{endpoint_for, run_turn, stream_reply, ChatEvent, ChatSi
 use palaver_core::history::{HistoryDb, HistoryError, Source, Turn, TurnKind, TurnRequest};
 use palaver_core::llm::{
     ChatError, ChatRequest, ClientOptions, Endpoint, ErrorKind, FinishReason, LlmClient, Message,
-    RetryPolicy, OPENAI_BASE_URL,
+    RetryPolicy,
 };
-use palaver_core::secrets::{OsKeyring, DEFAULT_PROFILE};
+use palaver_core::secrets::OsKeyring;
 use palaver_core::settings::{self, Effective, FileState, Origin, Overrides, Sourced};
 use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;
@@ -47,7 +47,7 @@ pub struct AskArgs {
 
 /// What a run may choose instead of the settings file (the app's choices). `palaver config
 /// show` takes the same flags and prints what they lead to.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 pub struct SettingsFlags {
     /// Model name, as the server knows it [default: the app's model; env: PALAVER_MODEL]
     #[arg(short, long)]
@@ -58,12 +58,14 @@ pub struct SettingsFlags {
     /// Sampling temperature, 0 to 2 [default: the app's, else the server's]
     #[arg(long, value_parser = parse_temperature)]
     pub temperature: Option<f32>,
-    /// The server's OpenAI-compatible base URL [default: the app's server, else
-    /// $OPENAI_BASE_URL, else OpenAI]
+    /// Another address for the profile's server; without -p, a one-off OpenAI-compatible
+    /// server that gets no stored key, only $OPENAI_API_KEY [default: the profile's server,
+    /// else $OPENAI_BASE_URL, else OpenAI]
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Which stored key to use [default: the app's profile]
-    #[arg(long)]
+    /// The provider profile, by name or id (see `palaver profile list`) [default: the
+    /// app's default profile]
+    #[arg(short, long)]
     pub profile: Option<String>,
     /// Send the stored key even over plain http:// to a server that is not this machine
     /// (anyone on the network could read it)
@@ -75,14 +77,35 @@ impl SettingsFlags {
     /// What is in effect for this run: the settings file (read without touching it) with
     /// these flags and the environment applied; and what reading the file found, so the
     /// caller can report a file it could not use.
-    pub fn effective(&self) -> (Effective, FileState) {
+    pub fn effective(&self) -> Result<(Effective, FileState), UsageError> {
+        self.effective_after(None)
+    }
+
+    /// Like [`SettingsFlags::effective`], with `conversation`'s profile and model (as the
+    /// history holds them) in place of the defaults when no flag chooses either.
+    pub fn effective_after(
+        &self,
+        conversation: Option<(String, String)>,
+    ) -> Result<(Effective, FileState), UsageError> {
         let (settings, file) = settings::read(&settings::default_path());
         let env = |name: &str| std::env::var(name).ok();
         let flag = |v: &Option<String>| v.clone().map(|v| Sourced::new(v, Origin::Flag));
+        let chosen = self.profile.is_some() || self.base_url.is_some() || self.model.is_some();
+        let (stored_profile, stored_model) = match conversation {
+            Some((profile, model))
+                if !chosen && !profile.is_empty() && settings.profile(&profile).is_some() =>
+            {
+                (
+                    Some(Sourced::named(profile, Origin::File, "the conversation")),
+                    Some(Sourced::named(model, Origin::File, "the conversation")),
+                )
+            }
+            _ => (None, None),
+        };
         let overrides = Overrides {
-            profile: flag(&self.profile),
+            profile: flag(&self.profile).or(stored_profile),
             base_url: flag(&self.base_url),
-            model: flag(&self.model).or_else(|| {
+            model: flag(&self.model).or(stored_model).or_else(|| {
                 env(MODEL_ENV)
                     .filter(|m| !m.trim().is_empty())
                     .map(|m| Sourced::named(m, Origin::Environment, MODEL_ENV))
@@ -91,7 +114,9 @@ impl SettingsFlags {
             temperature: self.temperature.map(|t| Sourced::new(t, Origin::Flag)),
             allow_cleartext_key: self.allow_cleartext_key,
         };
-        (Effective::resolve(&settings, &file, overrides, env), file)
+        let effective = Effective::resolve(&settings, &file, overrides, env)
+            .map_err(|e| UsageError(e.to_string()))?;
+        Ok((effective, file))
     }
 }
 
@@ -151,7 +176,15 @@ pub async fn run(args: AskArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return usage_error(None, &e.0),
     };
-    let (effective, file) = args.settings.effective();
+    let conversation = if args.continue_last {
+        latest_choice()
+    } else {
+        None
+    };
+    let (effective, file) = match args.settings.effective_after(conversation) {
+        Ok(found) => found,
+        Err(e) => return usage_error(None, &e.0),
+    };
     if let Some(problem) = file.problem() {
         eprintln!(
             "warning: the settings file {} is not used: {}; defaults are in use.",
@@ -159,26 +192,26 @@ pub async fn run(args: AskArgs) -> i32 {
             printable(&problem)
         );
     }
-    let profile = effective.profile.value.clone();
-    let base_url = effective.base_url.value.clone();
-    let endpoint = match endpoint_for(
-        Arc::new(OsKeyring),
-        &profile,
-        &base_url,
-        effective.key_policy(),
-    )
-    .await
-    {
+    let profile = effective.profile_name.clone();
+    let destination = effective.destination();
+    let endpoint = match endpoint_for(Arc::new(OsKeyring), &destination).await {
         Ok(e) => e,
         Err(e) if e.kind == ErrorKind::NoApiKey => {
             return usage_error(
                 Some(e.kind),
-                &format!(
-                    "{} Store one in the system keyring with `palaver key set{}{}` (it reads the key from stdin), or set OPENAI_API_KEY.",
-                    e.message,
-                    profile_flag(&profile),
-                    base_url_flag(&base_url)
-                ),
+                &match destination.env_key {
+                    Some(env) if effective.one_off => format!("{} Set {env} for this server.", e.message),
+                    Some(env) => format!(
+                        "{} Store one in the system keyring with `palaver key set{}` (it reads the key from stdin), or set {env}.",
+                        e.message,
+                        profile_flag(&profile),
+                    ),
+                    None => format!(
+                        "{} Store one in the system keyring with `palaver key set{}` (it reads the key from stdin).",
+                        e.message,
+                        profile_flag(&profile),
+                    ),
+                },
             )
         }
         Err(e) if matches!(e.kind, ErrorKind::KeyringUnavailable | ErrorKind::InsecureKey) => {
@@ -250,8 +283,7 @@ pub async fn run(args: AskArgs) -> i32 {
                 &endpoint,
                 db,
                 turn,
-                &effective.model.value,
-                effective.temperature.value,
+                &effective.sampling(),
                 new_stream_id(),
                 &mut sink,
                 &cancel,
@@ -274,7 +306,7 @@ pub async fn run(args: AskArgs) -> i32 {
                 model: effective.model.value.clone(),
                 messages,
                 temperature: effective.temperature.value,
-                max_tokens: None,
+                max_tokens: effective.max_tokens,
             };
             let ids = StreamIds {
                 stream_id: new_stream_id(),
@@ -351,30 +383,47 @@ fn begin_turn(
     })
 }
 
+/// The latest conversation's profile and model, for `--continue`.
+fn latest_choice() -> Option<(String, String)> {
+    let db = HistoryDb::open_default().ok()?;
+    let id = db.latest_conversation_id().ok()??;
+    let view = db.conversation(&id).ok()?;
+    Some((view.conversation.profile, view.conversation.model))
+}
+
 fn profile_flag(profile: &str) -> String {
-    if profile == DEFAULT_PROFILE {
+    if profile.is_empty() {
         String::new()
     } else {
-        format!(" --profile {profile}")
+        format!(" --profile {}", shell_word(profile))
     }
 }
 
-fn base_url_flag(base_url: &str) -> String {
-    if base_url.trim_end_matches('/') == OPENAI_BASE_URL {
-        String::new()
+/// `text` as one shell word.
+pub(crate) fn shell_word(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
+    {
+        text.to_owned()
     } else {
-        format!(" --base-url {base_url}")
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
 fn hint_for(error: &ChatError, endpoint: &Endpoint, profile: &str) -> Option<String> {
     match error.kind {
+        ErrorKind::Auth if endpoint.api_key().is_none() && profile == settings::ONE_OFF_NAME => {
+            Some("this server wants an API key: set OPENAI_API_KEY for it, or add it as a profile with `palaver profile add`.".to_owned())
+        }
         ErrorKind::Auth if endpoint.api_key().is_none() => Some(format!(
-            "this server wants an API key: store one for it with `palaver key set --profile {profile} --base-url {}` or set OPENAI_API_KEY.",
-            endpoint.base_url()
+            "this server wants an API key: store one for it with `palaver key set{}`.",
+            profile_flag(profile)
         )),
         ErrorKind::Auth => Some(format!(
-            "check which key is in use with `palaver key status --profile {profile}`."
+            "check which key is in use with `palaver key status{}`.",
+            profile_flag(profile)
         )),
         ErrorKind::Network if error.message.starts_with("Could not connect") => Some(format!(
             "is the server at {} running and reachable?",

@@ -34,7 +34,13 @@ struct Report<'a> {
 
 pub fn run(action: ConfigAction) -> i32 {
     let ConfigAction::Show { settings, json } = action;
-    let (effective, file) = settings.effective();
+    let (effective, file) = match settings.effective() {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return super::EXIT_USAGE;
+        }
+    };
     let path = settings::default_path();
     if json {
         let report = Report {
@@ -79,7 +85,19 @@ pub fn run(action: ConfigAction) -> i32 {
     );
     println!();
     let rows = [
-        ("profile", text(&effective.profile, |v| v.clone())),
+        (
+            "profile",
+            text(&effective.profile, |id| {
+                if id.is_empty() {
+                    format!(
+                        "{} (a one-off server: no stored key)",
+                        effective.profile_name
+                    )
+                } else {
+                    format!("{} ({}, {})", effective.profile_name, id, effective.kind)
+                }
+            }),
+        ),
         ("base URL", text(&effective.base_url, |v| v.clone())),
         ("model", text(&effective.model, |v| v.clone())),
         (

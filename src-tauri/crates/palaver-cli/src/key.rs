@@ -4,34 +4,36 @@
 //! argument, so it does not end up in shell history or in `ps`. The key is stored for the
 //! origin of `--base-url` and is sent to that server alone.
 
+use super::ask::SettingsFlags;
 use super::terminal::printable;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use palaver_core::llm::{origin_of_base_url, OPENAI_BASE_URL};
-use palaver_core::secrets::{
-    self, ApiKey, KeySource, OsKeyring, SecretError, StoredKey, DEFAULT_PROFILE,
-};
+use palaver_core::llm::origin_of_base_url;
+use palaver_core::secrets::{self, ApiKey, KeySource, OsKeyring, SecretError, StoredKey};
+use palaver_core::settings::Effective;
 use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum KeyAction {
-    /// Store a key (read from stdin) in the system keyring, for one server
+    /// Store a profile's key (read from stdin) in the system keyring, for its server
     Set {
-        #[arg(long, default_value = DEFAULT_PROFILE)]
-        profile: String,
-        /// The server the key is for; it is never sent anywhere else
-        #[arg(long, env = "OPENAI_BASE_URL", default_value = OPENAI_BASE_URL)]
-        base_url: String,
+        /// The profile, by name or id [default: the default profile]
+        #[arg(short, long)]
+        profile: Option<String>,
+        /// The server the key is for; it is never sent anywhere else [default: the
+        /// profile's server]
+        #[arg(long)]
+        base_url: Option<String>,
     },
-    /// Remove the stored key
+    /// Remove a profile's stored key
     Clear {
-        #[arg(long, default_value = DEFAULT_PROFILE)]
-        profile: String,
+        #[arg(short, long)]
+        profile: Option<String>,
     },
-    /// Say whether a key is available and where from (shows its last four characters only)
+    /// Say whether a profile has a key and where from (shows its last four characters only)
     Status {
-        #[arg(long, default_value = DEFAULT_PROFILE)]
-        profile: String,
+        #[arg(short, long)]
+        profile: Option<String>,
     },
 }
 
@@ -48,10 +50,28 @@ fn keyring_failure(e: &SecretError) -> i32 {
     }
 }
 
+/// The profile `name` names (or the default one), as in effect for `palaver ask -p`.
+fn chosen(name: Option<String>) -> Result<Effective, i32> {
+    let flags = SettingsFlags {
+        profile: Some(name.unwrap_or_default()).filter(|n| !n.trim().is_empty()),
+        ..SettingsFlags::default()
+    };
+    flags.effective().map(|(e, _)| e).map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_USAGE
+    })
+}
+
 pub async fn run(action: KeyAction) -> i32 {
     let store = Arc::new(OsKeyring);
     match action {
         KeyAction::Set { profile, base_url } => {
+            let effective = match chosen(profile) {
+                Ok(e) => e,
+                Err(code) => return code,
+            };
+            let base_url = base_url.unwrap_or(effective.base_url.value);
+            let profile = effective.profile.value;
             let Some(origin) = origin_of_base_url(&base_url) else {
                 eprintln!(
                     "error: “{}” is not a usable base URL (expected e.g. https://api.openai.com/v1)",
@@ -77,6 +97,10 @@ pub async fn run(action: KeyAction) -> i32 {
             }
         }
         KeyAction::Clear { profile } => {
+            let profile = match chosen(profile) {
+                Ok(e) => e.profile.value,
+                Err(code) => return code,
+            };
             let name = profile.clone();
             match secrets::off_runtime(store, move |s| s.delete(&name)).await {
                 Ok(true) => {
@@ -91,14 +115,22 @@ pub async fn run(action: KeyAction) -> i32 {
             }
         }
         KeyAction::Status { profile } => {
-            let status = secrets::key_status(store, &profile, secrets::env_key()).await;
+            let effective = match chosen(profile) {
+                Ok(e) => e,
+                Err(code) => return code,
+            };
+            let env_name = effective.destination().env_key;
+            let env = env_name.and_then(secrets::env_key_named);
+            let profile = effective.profile.value;
+            let status = secrets::key_status(store, &profile, env).await;
             match (status.source, status.last_four) {
                 (Some(KeySource::Keyring), Some(last)) => {
                     let origin = status.origin.unwrap_or_default();
                     println!("{profile}: key stored in the system keyring (…{last}), for {origin}");
                 }
                 (Some(KeySource::Environment), Some(last)) => {
-                    println!("{profile}: key from the environment, OPENAI_API_KEY (…{last}); none stored");
+                    let name = env_name.unwrap_or(secrets::ENV_KEY);
+                    println!("{profile}: key from the environment, {name} (…{last}); none stored");
                 }
                 _ => println!(
                     "{profile}: no key (store one with `palaver key set --profile {profile}`)"

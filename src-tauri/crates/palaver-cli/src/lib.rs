@@ -17,6 +17,7 @@ mod config;
 pub mod handover;
 mod history;
 mod key;
+mod profile;
 pub mod terminal;
 
 use clap::{Parser, Subcommand};
@@ -35,8 +36,8 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 #[command(
     name = "palaver",
     version,
-    about = "A fast, private chat client for OpenAI and every OpenAI-compatible server",
-    after_help = "Examples:\n  palaver ask \"What is the capital of Peru?\"\n  git diff | palaver ask -s \"Review this patch\"\n  palaver ask --base-url http://localhost:11434/v1 -m llama3.2 \"Hello\"\n  palaver config show\n  palaver key set"
+    about = "A fast, private chat client for OpenAI, Anthropic and local models",
+    after_help = "Examples:\n  palaver ask \"What is the capital of Peru?\"\n  git diff | palaver ask -s \"Review this patch\"\n  palaver profile add Claude --preset anthropic && palaver key set -p Claude\n  palaver ask -p Claude -m claude-sonnet-4-5 \"Hello\"\n  palaver ask --base-url http://localhost:11434/v1 -m llama3.2 \"Hello\"\n  palaver models -p Claude\n  palaver config show"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -54,7 +55,24 @@ pub struct Cli {
 pub enum Command {
     /// Ask one question and stream the answer to stdout
     Ask(ask::AskArgs),
-    /// Store, remove or inspect the API key in the system keyring
+    /// List, add and remove provider profiles (OpenAI, Anthropic, local servers, …)
+    Profile {
+        #[command(subcommand)]
+        action: profile::ProfileAction,
+    },
+    /// List the models a profile's server offers
+    Models {
+        /// The profile, by name or id [default: the default profile]
+        #[arg(short, long)]
+        profile: Option<String>,
+        /// Another address for the profile's server, or a one-off server without -p
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Send the stored key even over plain http:// to another machine
+        #[arg(long)]
+        allow_cleartext_key: bool,
+    },
+    /// Store, remove or inspect a profile's API key in the system keyring
     Key {
         #[command(subcommand)]
         action: key::KeyAction,
@@ -99,6 +117,20 @@ pub fn main() -> i32 {
         match command {
             Command::Ask(args) => ask::run(args).await,
             Command::Key { action } => key::run(action).await,
+            Command::Profile { action } => profile::run(action).await,
+            Command::Models {
+                profile,
+                base_url,
+                allow_cleartext_key,
+            } => {
+                profile::models(ask::SettingsFlags {
+                    profile,
+                    base_url,
+                    allow_cleartext_key,
+                    ..ask::SettingsFlags::default()
+                })
+                .await
+            }
             Command::History { action } => history::run(action),
             Command::Config { action } => config::run(action),
         }

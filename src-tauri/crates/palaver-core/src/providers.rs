@@ -137,7 +137,12 @@ pub const PRESETS: &[Preset] = &[
     ),
     local("ollama", "Ollama", "http://127.0.0.1:11434/v1", 11434),
     local("lmstudio", "LM Studio", "http://127.0.0.1:1234/v1", 1234),
-    local("llamacpp", "llama.cpp server", "http://127.0.0.1:8080/v1", 8080),
+    local(
+        "llamacpp",
+        "llama.cpp server",
+        "http://127.0.0.1:8080/v1",
+        8080,
+    ),
     local("vllm", "vLLM", "http://127.0.0.1:8000/v1", 8000),
     Preset {
         id: "custom",
@@ -155,7 +160,9 @@ pub const PRESETS: &[Preset] = &[
 pub const AZURE_API_VERSION: &str = "2024-10-21";
 
 pub fn preset(id: &str) -> Option<&'static Preset> {
-    PRESETS.iter().find(|p| p.id.eq_ignore_ascii_case(id.trim()))
+    PRESETS
+        .iter()
+        .find(|p| p.id.eq_ignore_ascii_case(id.trim()))
 }
 
 /// Names the variable that overrides which loopback ports the probe asks, as
@@ -193,8 +200,26 @@ pub fn probe_targets(env: Option<&str>) -> Vec<(&'static Preset, u16)> {
         })
         .collect();
     parsed.unwrap_or_else(|| {
-        tracing::warn!(spec, "{PROBE_PORTS_ENV} is not preset=port,…; probing the default ports");
+        tracing::warn!(
+            spec,
+            "{PROBE_PORTS_ENV} is not preset=port,…; probing the default ports"
+        );
         defaults()
+    })
+}
+
+/// Whether a profile already points at the local server `found`: the same origin, or, on
+/// this machine, the same port under another name (`localhost`, `127.0.0.1`, `[::1]`).
+pub fn is_configured(found: &str, profiles: &[&str]) -> bool {
+    let parse = |u: &str| url::Url::parse(u.trim()).ok();
+    let Some(found) = parse(found) else {
+        return false;
+    };
+    profiles.iter().filter_map(|p| parse(p)).any(|p| {
+        crate::llm::origin_of(&p) == crate::llm::origin_of(&found)
+            || (crate::llm::is_loopback(&p)
+                && crate::llm::is_loopback(&found)
+                && p.port_or_known_default() == found.port_or_known_default())
     })
 }
 
@@ -244,6 +269,15 @@ mod tests {
             }
         }
         assert_eq!(preset("Ollama").map(|p| p.local_port), Some(Some(11434)));
+    }
+
+    #[test]
+    fn a_local_server_under_another_name_is_already_configured() {
+        let found = "http://127.0.0.1:11434/v1";
+        assert!(is_configured(found, &["http://localhost:11434/v1"]));
+        assert!(is_configured(found, &["http://[::1]:11434"]));
+        assert!(!is_configured(found, &["http://localhost:1234/v1", ""]));
+        assert!(!is_configured(found, &["http://10.0.0.2:11434/v1"]));
     }
 
     #[test]

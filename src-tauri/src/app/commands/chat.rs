@@ -33,6 +33,14 @@ pub enum SendMode {
     Edit { message_id: String },
 }
 
+/// The profile and model a reply comes from, chosen in the picker.
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelChoice {
+    pub profile: String,
+    pub model: String,
+}
+
 /// Delivers events to the webview. A closed webview is not an error: the reply still runs
 /// to its end so that it is saved.
 struct ChannelSink(Channel<ChatEvent>);
@@ -58,6 +66,7 @@ pub async fn send_message<R: Runtime>(
     text: String,
     mode: Option<SendMode>,
     source: Option<Source>,
+    model: Option<ModelChoice>,
     on_event: Channel<ChatEvent>,
 ) -> Result<SendAck, CommandError> {
     let mode = mode.unwrap_or_default();
@@ -65,14 +74,26 @@ pub async fn send_message<R: Runtime>(
         return Err(CommandError::bad_request("The message is empty."));
     }
     let settings = settings.get();
-    let effective = settings.effective();
-    let endpoint = endpoint_for(
-        core.secrets.clone(),
-        &effective.profile.value,
-        &effective.base_url.value,
-        effective.key_policy(),
-    )
-    .await?;
+    let stored = match (&model, &conversation_id) {
+        (None, Some(id)) => {
+            let id = id.clone();
+            let view = with_history(&core, move |h| Ok(h.conversation(&id)?)).await?;
+            Some(ModelChoice {
+                profile: view.conversation.profile,
+                model: view.conversation.model,
+            })
+            .filter(|c| !c.profile.is_empty() && settings.profile(&c.profile).is_some())
+        }
+        _ => None,
+    };
+    let choice = model.or(stored);
+    let mut effective = settings
+        .effective_for(choice.as_ref().map(|c| c.profile.as_str()))
+        .map_err(|e| CommandError::bad_request(e.to_string()))?;
+    if let Some(model) = choice.map(|c| c.model).filter(|m| !m.trim().is_empty()) {
+        effective.model.value = model.trim().to_owned();
+    }
+    let endpoint = endpoint_for(core.secrets.clone(), &effective.destination()).await?;
     let kind = match mode {
         SendMode::Ask => TurnKind::Ask { text },
         SendMode::Regenerate { message_id } => TurnKind::Regenerate {
@@ -86,9 +107,9 @@ pub async fn send_message<R: Runtime>(
     let request = TurnRequest {
         conversation_id,
         kind,
-        model: settings.profile.model.clone(),
+        model: effective.model.value.clone(),
         system_prompt: settings.system_prompt.clone(),
-        profile: settings.profile.id.clone(),
+        profile: effective.profile.value.clone(),
         source: source.unwrap_or(Source::App),
     };
     let turn = with_history(&core, move |h| Ok(h.begin_turn(&request)?)).await?;
@@ -111,8 +132,7 @@ pub async fn send_message<R: Runtime>(
             &endpoint,
             &core.history,
             &turn,
-            &settings.profile.model,
-            settings.temperature,
+            &effective.sampling(),
             stream_id.clone(),
             &mut sink,
             &cancel,

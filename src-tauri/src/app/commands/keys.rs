@@ -5,18 +5,26 @@
 use crate::app::error::CommandError;
 use crate::app::state::{Core, SettingsState};
 use palaver_core::llm::origin_of_base_url;
-use palaver_core::secrets::{self, ApiKey, KeyStatus, StoredKey, DEFAULT_PROFILE};
+use palaver_core::secrets::{self, ApiKey, KeyStatus, StoredKey};
+use palaver_core::settings::Effective;
 use std::sync::Arc;
 use tauri::State;
 
-fn profile_or_default(profile: Option<String>) -> String {
-    profile
-        .filter(|p| !p.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_PROFILE.to_owned())
+/// The profile `profile` names, or the default one; its id and the key the environment
+/// may give it.
+fn chosen(settings: &SettingsState, profile: Option<String>) -> Result<Effective, CommandError> {
+    settings
+        .get()
+        .effective_for(profile.as_deref().filter(|p| !p.trim().is_empty()))
+        .map_err(|e| CommandError::bad_request(e.to_string()))
 }
 
-async fn status(core: &Core, profile: &str) -> KeyStatus {
-    secrets::key_status(core.secrets.clone(), profile, secrets::env_key()).await
+async fn status(core: &Core, effective: &Effective) -> KeyStatus {
+    let env = effective
+        .destination()
+        .env_key
+        .and_then(secrets::env_key_named);
+    secrets::key_status(core.secrets.clone(), &effective.profile.value, env).await
 }
 
 #[tauri::command]
@@ -27,11 +35,12 @@ pub async fn set_api_key(
     key: String,
     base_url: Option<String>,
 ) -> Result<KeyStatus, CommandError> {
-    let profile = profile_or_default(profile);
+    let effective = chosen(&settings, profile)?;
+    let profile = effective.profile.value.clone();
     let key = ApiKey::parse(&zeroize::Zeroizing::new(key))?;
     let base_url = base_url
         .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| settings.get().effective().base_url.value);
+        .unwrap_or_else(|| effective.base_url.value.clone());
     let origin = origin_of_base_url(&base_url).ok_or_else(|| {
         CommandError::bad_request(format!(
             "“{base_url}” is not a usable base URL, so the key has no server to belong to."
@@ -40,24 +49,26 @@ pub async fn set_api_key(
     let name = profile.clone();
     let stored = StoredKey::new(key, origin);
     secrets::off_runtime(core.secrets.clone(), move |s| s.set(&name, &stored)).await?;
-    Ok(status(&core, &profile).await)
+    Ok(status(&core, &effective).await)
 }
 
 #[tauri::command]
 pub async fn clear_api_key(
     core: State<'_, Arc<Core>>,
+    settings: State<'_, SettingsState>,
     profile: Option<String>,
 ) -> Result<KeyStatus, CommandError> {
-    let profile = profile_or_default(profile);
-    let name = profile.clone();
+    let effective = chosen(&settings, profile)?;
+    let name = effective.profile.value.clone();
     secrets::off_runtime(core.secrets.clone(), move |s| s.delete(&name)).await?;
-    Ok(status(&core, &profile).await)
+    Ok(status(&core, &effective).await)
 }
 
 #[tauri::command]
 pub async fn api_key_status(
     core: State<'_, Arc<Core>>,
+    settings: State<'_, SettingsState>,
     profile: Option<String>,
 ) -> Result<KeyStatus, CommandError> {
-    Ok(status(&core, &profile_or_default(profile)).await)
+    Ok(status(&core, &chosen(&settings, profile)?).await)
 }

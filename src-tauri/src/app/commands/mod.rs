@@ -4,6 +4,7 @@ pub mod chat;
 pub mod history;
 pub mod keys;
 pub mod links;
+pub mod providers;
 pub mod quick;
 pub mod settings;
 pub mod ui_state;

@@ -2,19 +2,19 @@
 
 use crate::app::error::{CommandError, ShellErrorKind};
 use crate::app::state::{Core, SettingsState};
-use palaver_core::chat::{endpoint_for, KeyPolicy};
-use palaver_core::llm::origin_of_base_url;
+use palaver_core::providers::Preset;
+use palaver_core::secrets;
 use palaver_core::settings::{Origin, Settings};
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::Duration;
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsView {
     pub settings: Settings,
-    /// Where requests go now (the profile's URL, else `OPENAI_BASE_URL`, else OpenAI).
+    /// Where the default profile's requests go now (its URL, else `OPENAI_BASE_URL`, else
+    /// its kind's usual server).
     pub effective_base_url: String,
     pub base_url_from_env: bool,
     /// A one-time message about the settings file, such as an unreadable one kept aside.
@@ -22,6 +22,8 @@ pub struct SettingsView {
     #[ts(optional)]
     pub notice: Option<String>,
     pub data_dir: String,
+    /// The providers the "add a provider" form offers.
+    pub presets: Vec<Preset>,
 }
 
 fn view(state: &SettingsState, notice: Option<String>) -> SettingsView {
@@ -33,6 +35,7 @@ fn view(state: &SettingsState, notice: Option<String>) -> SettingsView {
         base_url_from_env: base_url.origin == Origin::Environment,
         notice,
         data_dir: state.data_dir.display().to_string(),
+        presets: palaver_core::providers::PRESETS.to_vec(),
     }
 }
 
@@ -77,40 +80,24 @@ pub async fn save_settings<R: Runtime>(
         crate::app::shortcut::replace(&app, Some(&old), &settings.quick_ask_shortcut)
             .map_err(|e| CommandError::new(ShellErrorKind::ShortcutTaken, e.0))?;
     }
+    let removed: Vec<String> = previous
+        .profiles
+        .iter()
+        .filter(|old| !settings.profiles.iter().any(|p| p.id == old.id))
+        .map(|old| old.id.clone())
+        .collect();
     state.replace(settings)?;
+    for id in removed {
+        let account = id.clone();
+        let core = app.state::<Arc<Core>>();
+        if let Err(e) =
+            secrets::off_runtime(core.secrets.clone(), move |s| s.delete(&account)).await
+        {
+            tracing::warn!(profile = %id, error = %e, "could not remove a removed profile's key");
+        }
+    }
     crate::app::refresh_tray(&app);
     let view = view(&state, None);
     let _ = app.emit(crate::app::events::SETTINGS_CHANGED, &view);
     Ok(view)
-}
-
-/// The models the server offers. `base_url` lets the settings form ask before saving; the
-/// stored key goes with the request only if it belongs to that server, and the cleartext
-/// allowance saved for the profile's server counts only for that same server.
-#[tauri::command]
-pub async fn list_models(
-    core: State<'_, Arc<Core>>,
-    state: State<'_, SettingsState>,
-    base_url: Option<String>,
-) -> Result<Vec<String>, CommandError> {
-    let settings = state.get();
-    let saved = settings.effective().base_url.value;
-    let base_url = base_url
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| saved.clone());
-    let same_server = origin_of_base_url(&base_url) == origin_of_base_url(&saved);
-    let policy = KeyPolicy {
-        allow_cleartext: same_server && settings.profile.allow_cleartext_key,
-    };
-    let endpoint = endpoint_for(
-        core.secrets.clone(),
-        &settings.profile.id,
-        &base_url,
-        policy,
-    )
-    .await?;
-    Ok(
-        palaver_core::llm::list_models(core.client.http(), &endpoint, Duration::from_secs(10))
-            .await?,
-    )
 }

@@ -184,17 +184,16 @@ pub async fn run_turn(
     endpoint: &Endpoint,
     history: &HistoryDb,
     turn: &Turn,
-    model: &str,
-    temperature: Option<f32>,
+    sampling: &Sampling,
     stream_id: String,
     sink: &mut dyn ChatSink,
     cancel: &CancellationToken,
 ) -> (ReplyOutcome, Option<crate::history::HistoryError>) {
     let request = ChatRequest {
-        model: model.to_owned(),
+        model: sampling.model.clone(),
         messages: turn.context.clone(),
-        temperature,
-        max_tokens: None,
+        temperature: sampling.temperature,
+        max_tokens: sampling.max_tokens,
     };
     let ids = StreamIds {
         stream_id,
@@ -250,6 +249,14 @@ impl ChatSink for SavedBeforeEnd<'_> {
             event => self.sink.send(event),
         }
     }
+}
+
+/// The model a reply comes from and how it is asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sampling {
+    pub model: String,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
 }
 
 /// What the user allowed for one request's key.

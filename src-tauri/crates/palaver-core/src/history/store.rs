@@ -871,13 +871,18 @@ mod tests {
         db.set_model(&id, "claude", "claude-sonnet-4-5").unwrap();
         let view = db.conversation(&id).unwrap();
         assert_eq!(
-            (view.conversation.profile.as_str(), view.conversation.model.as_str()),
+            (
+                view.conversation.profile.as_str(),
+                view.conversation.model.as_str()
+            ),
             ("claude", "claude-sonnet-4-5")
         );
         let second = db
             .begin_turn(&TurnRequest {
                 conversation_id: Some(id.clone()),
-                kind: TurnKind::Ask { text: "And you?".into() },
+                kind: TurnKind::Ask {
+                    text: "And you?".into(),
+                },
                 model: "claude-sonnet-4-5".into(),
                 system_prompt: String::new(),
                 profile: "claude".into(),

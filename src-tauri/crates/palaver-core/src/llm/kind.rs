@@ -3,9 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The kind of server a profile talks to: how requests are shaped and authenticated.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ts_rs::TS,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum ApiKind {
     /// OpenAI Chat Completions (`/chat/completions`, `Authorization: Bearer`), spoken by

@@ -132,8 +132,11 @@ impl Effective {
             Some(name) => match from_settings.profile(&name.value) {
                 Some(p) => (p.clone(), name.origin),
                 None => {
-                    let names: Vec<&str> =
-                        from_settings.profiles.iter().map(|p| p.name.as_str()).collect();
+                    let names: Vec<&str> = from_settings
+                        .profiles
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect();
                     return Err(UnknownProfile {
                         name: name.value.clone(),
                         known: if names.is_empty() {
@@ -145,7 +148,9 @@ impl Effective {
                 }
             },
             None => {
-                let named = from_settings.profile(&from_settings.default_profile).is_some();
+                let named = from_settings
+                    .profile(&from_settings.default_profile)
+                    .is_some();
                 let origin = if in_file && named {
                     Origin::File
                 } else {
@@ -174,7 +179,11 @@ impl Effective {
                 Sourced::new(default.to_owned(), Origin::Default)
             }
         };
-        let file_origin = if in_file { Origin::File } else { Origin::Default };
+        let file_origin = if in_file {
+            Origin::File
+        } else {
+            Origin::Default
+        };
 
         let base_url = overrides.base_url.unwrap_or_else(|| {
             if !profile.base_url.is_empty() {
@@ -188,7 +197,10 @@ impl Effective {
                 }
             }
             Sourced::new(
-                profile.usual_base_url().unwrap_or(OPENAI_BASE_URL).to_owned(),
+                profile
+                    .usual_base_url()
+                    .unwrap_or(OPENAI_BASE_URL)
+                    .to_owned(),
                 Origin::Default,
             )
         });
@@ -209,9 +221,13 @@ impl Effective {
             profile_name: name,
             kind,
             base_url,
-            model: overrides
-                .model
-                .unwrap_or_else(|| from_profile(&profile.model, &defaults.default_profile().model, file_origin)),
+            model: overrides.model.unwrap_or_else(|| {
+                from_profile(
+                    &profile.model,
+                    &defaults.default_profile().model,
+                    file_origin,
+                )
+            }),
             system_prompt: overrides
                 .system_prompt
                 .unwrap_or_else(|| from_profile(&from_settings.system_prompt, "", file_origin)),
@@ -232,7 +248,11 @@ impl Effective {
             } else {
                 profile.headers.iter().map(|h| h.name.clone()).collect()
             },
-            headers: if one_off { Vec::new() } else { profile.header_pairs() },
+            headers: if one_off {
+                Vec::new()
+            } else {
+                profile.header_pairs()
+            },
             api_version: (!one_off && !profile.api_version.is_empty())
                 .then(|| profile.api_version.clone()),
             max_tokens: if one_off { None } else { profile.max_tokens },
@@ -255,8 +275,21 @@ impl Effective {
             env_key: if self.one_off {
                 Some(crate::secrets::ENV_KEY)
             } else {
-                env_key_for(self.kind, &self.base_url.value, self.base_url.origin != Origin::File)
+                env_key_for(
+                    self.kind,
+                    &self.base_url.value,
+                    self.base_url.origin != Origin::File,
+                )
             },
+        }
+    }
+
+    /// The model and how it is asked.
+    pub fn sampling(&self) -> crate::chat::Sampling {
+        crate::chat::Sampling {
+            model: self.model.value.clone(),
+            temperature: self.temperature.value,
+            max_tokens: self.max_tokens,
         }
     }
 
@@ -393,7 +426,8 @@ mod tests {
             allow_cleartext_key: true,
             ..Overrides::default()
         };
-        let e = Effective::resolve(&Settings::default(), &FileState::Missing, flags, no_env).unwrap();
+        let e =
+            Effective::resolve(&Settings::default(), &FileState::Missing, flags, no_env).unwrap();
         assert_eq!(e.allow_cleartext_key, Sourced::new(true, Origin::Flag));
     }
 
@@ -401,17 +435,27 @@ mod tests {
     fn a_profile_is_chosen_by_name_and_a_bare_base_url_is_a_one_off() {
         let mut s = local_profile();
         let anthropic = crate::providers::preset("anthropic").unwrap();
-        s.add_profile(super::super::Profile::from_preset(anthropic, String::new(), "Claude".into()))
-            .unwrap();
+        s.add_profile(super::super::Profile::from_preset(
+            anthropic,
+            String::new(),
+            "Claude".into(),
+        ))
+        .unwrap();
         let pick = |name: &str| Overrides {
             profile: Some(Sourced::new(name.into(), Origin::Flag)),
             ..Overrides::default()
         };
         let e = Effective::resolve(&s, &FileState::Read, pick("claude"), no_env).unwrap();
-        assert_eq!((e.profile.value.as_str(), e.kind), ("claude", ApiKind::Anthropic));
+        assert_eq!(
+            (e.profile.value.as_str(), e.kind),
+            ("claude", ApiKind::Anthropic)
+        );
         assert_eq!(e.base_url.value, "https://api.anthropic.com/v1");
         assert_eq!(e.model.value, "claude-sonnet-4-5");
-        assert_eq!(e.destination().env_key, Some(crate::secrets::ANTHROPIC_ENV_KEY));
+        assert_eq!(
+            e.destination().env_key,
+            Some(crate::secrets::ANTHROPIC_ENV_KEY)
+        );
         let e = Effective::resolve(&s, &FileState::Read, pick("nope"), no_env).unwrap_err();
         assert!(e.to_string().contains("Claude"), "{e}");
 
@@ -431,8 +475,14 @@ mod tests {
             env_key_for(ApiKind::OpenAi, "https://api.openai.com/v1", false),
             Some(crate::secrets::ENV_KEY)
         );
-        assert_eq!(env_key_for(ApiKind::OpenAi, "https://openrouter.ai/api/v1", false), None);
-        assert_eq!(env_key_for(ApiKind::Anthropic, "https://openrouter.ai/api/v1", false), None);
+        assert_eq!(
+            env_key_for(ApiKind::OpenAi, "https://openrouter.ai/api/v1", false),
+            None
+        );
+        assert_eq!(
+            env_key_for(ApiKind::Anthropic, "https://openrouter.ai/api/v1", false),
+            None
+        );
         assert_eq!(
             env_key_for(ApiKind::OpenAi, "http://10.0.0.2:8000/v1", true),
             Some(crate::secrets::ENV_KEY),

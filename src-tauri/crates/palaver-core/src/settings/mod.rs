@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 mod effective;
 pub mod shortcut;
 
-pub use effective::{env_key_for, Effective, Origin, Overrides, Sourced, UnknownProfile, ONE_OFF_NAME};
+pub use effective::{
+    env_key_for, Effective, Origin, Overrides, Sourced, UnknownProfile, ONE_OFF_NAME,
+};
 
 pub const FILE_NAME: &str = "settings.json";
 pub const BASE_URL_ENV: &str = "OPENAI_BASE_URL";
@@ -145,7 +147,9 @@ impl Profile {
         self.model = self.model.trim().to_owned();
         self.api_version = self.api_version.trim().to_owned();
         let label = if self.name.is_empty() {
-            return Err(SettingsError::Invalid("Give the provider a name.".to_owned()));
+            return Err(SettingsError::Invalid(
+                "Give the provider a name.".to_owned(),
+            ));
         } else {
             self.name.clone()
         };
@@ -161,7 +165,10 @@ impl Profile {
             header.name = header.name.trim().to_owned();
             header.value = header.value.trim().to_owned();
             if header.name.is_empty()
-                || !header.name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
+                || !header
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b':')
             {
                 return Err(SettingsError::Invalid(format!(
                     "{label}: “{}” is not a header name.",
@@ -601,7 +608,10 @@ mod tests {
         assert_eq!(p.kind, ApiKind::OpenAi);
         SettingsFile::new(path.clone()).save(&s).unwrap();
         let saved = std::fs::read_to_string(&path).unwrap();
-        assert!(saved.contains("\"profiles\"") && !saved.contains("\"profile\""), "{saved}");
+        assert!(
+            saved.contains("\"profiles\"") && !saved.contains("\"profile\""),
+            "{saved}"
+        );
         assert_eq!(read(&path).0.profiles, s.profiles);
     }
 
@@ -610,10 +620,18 @@ mod tests {
         let mut s = Settings::default();
         let preset = crate::providers::preset("ollama").unwrap();
         let id = s
-            .add_profile(Profile::from_preset(preset, String::new(), "Ollama (home)".into()))
+            .add_profile(Profile::from_preset(
+                preset,
+                String::new(),
+                "Ollama (home)".into(),
+            ))
             .unwrap();
         assert_eq!(id, "ollama-home");
-        let again = s.add_profile(Profile::from_preset(preset, String::new(), "OpenAI 2".into()));
+        let again = s.add_profile(Profile::from_preset(
+            preset,
+            String::new(),
+            "OpenAI 2".into(),
+        ));
         assert_eq!(again.unwrap(), "openai-2");
         assert_eq!(new_profile_id(&s.profiles, "OpenAI"), "openai-3");
         assert_eq!(new_profile_id(&[], "日本"), "profile");
