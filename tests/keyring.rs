@@ -60,23 +60,24 @@ async fn key_set_stores_in_the_secret_service_and_ask_uses_it() {
     server.push(Reply::answer(&["Answered", " with the stored key."]));
     let script = format!(
         r#"
-echo "== status before"; "$PALAVER" key status; echo "exit=$?"
-echo "== set"; printf '%s\n' "$THE_KEY" | "$PALAVER" key set --base-url "{base}"; echo "exit=$?"
-echo "== lookup"; secret-tool lookup service palaver username openai | sed "s/$THE_KEY/<the key>/"; echo; echo "exit=$?"
-echo "== status after"; "$PALAVER" key status; echo "exit=$?"
-echo "== ask"; "$PALAVER" ask --base-url "{base}" "Hello"; echo "exit=$?"
-echo "== clear"; "$PALAVER" key clear; echo "exit=$?"
-echo "== lookup after clear"; secret-tool lookup service palaver username openai; echo "exit=$?"
+"$PALAVER" profile add Local --base-url "{base}" --model mock-model 2>/dev/null
+echo "== status before"; "$PALAVER" key status -p Local; echo "exit=$?"
+echo "== set"; printf '%s\n' "$THE_KEY" | "$PALAVER" key set -p Local; echo "exit=$?"
+echo "== lookup"; secret-tool lookup service palaver username local | sed "s/$THE_KEY/<the key>/"; echo; echo "exit=$?"
+echo "== status after"; "$PALAVER" key status --profile local; echo "exit=$?"
+echo "== ask"; "$PALAVER" ask -p Local "Hello"; echo "exit=$?"
+echo "== clear"; "$PALAVER" key clear -p Local; echo "exit=$?"
+echo "== lookup after clear"; secret-tool lookup service palaver username local; echo "exit=$?"
 "#,
         base = server.base_url()
     );
     let out = in_keyring_session(home.path(), &script, &[("THE_KEY", KEY)]).await;
     let origin = server.base_url().trim_end_matches("/v1").to_owned();
 
-    assert!(out.contains("== status before\nopenai: no key"), "{out}");
+    assert!(out.contains("== status before\nlocal: no key"), "{out}");
     assert!(
         out.contains(&format!(
-            "Stored the key for “openai” in the system keyring (…WXYZ). It is sent to {origin} only."
+            "Stored the key for “local” in the system keyring (…WXYZ). It is sent to {origin} only."
         )),
         "{out}"
     );
@@ -88,7 +89,7 @@ echo "== lookup after clear"; secret-tool lookup service palaver username openai
     );
     assert!(
         out.contains(&format!(
-            "openai: key stored in the system keyring (…WXYZ), for {origin}"
+            "local: key stored in the system keyring (…WXYZ), for {origin}"
         )),
         "{out}"
     );
@@ -100,7 +101,7 @@ echo "== lookup after clear"; secret-tool lookup service palaver username openai
         server.requests()[0].header("authorization"),
         Some(format!("Bearer {KEY}").as_str())
     );
-    assert!(out.contains("Removed the key for “openai”"), "{out}");
+    assert!(out.contains("Removed the key for “local”"), "{out}");
     assert!(out.contains("== lookup after clear\nexit=1"), "{out}");
     // Only the keyring itself ever had the key, and it stores it encrypted.
     assert_eq!(files_containing(home.path(), KEY), Vec::<String>::new());
@@ -108,9 +109,10 @@ echo "== lookup after clear"; secret-tool lookup service palaver username openai
     assert!(!out.contains(KEY), "{out}");
 }
 
-/// A stored key goes to the origin it was saved for and nowhere else: not to another port
-/// or name of the same machine, not to OpenAI's URL typed on another server, not through a
-/// redirect. The environment's key is the user's choice for the run and goes where told.
+/// A stored key goes to its profile's server and nowhere else: not to another port or name
+/// of the same machine, not to a one-off `--base-url` (even its own server's), not to
+/// another profile's server, not through a redirect. The environment's key goes to a
+/// one-off server, where the user sent it.
 #[tokio::test]
 async fn a_stored_key_goes_only_to_the_server_it_was_saved_for() {
     let home = tempfile::tempdir().unwrap();
@@ -123,6 +125,8 @@ async fn a_stored_key_goes_only_to_the_server_it_was_saved_for() {
         "application/json",
         r#"{"error":{"message":"missing key"}}"#,
     ));
+    // A one-off request to the key's own server.
+    server.push(Reply::answer(&["One-off, without the stored key."]));
     other.push(Reply::answer(&["From another server."]));
     // A redirect from the key's own server to elsewhere.
     server.push(Reply::status(307, "text/plain", "moved").header(
@@ -130,15 +134,21 @@ async fn a_stored_key_goes_only_to_the_server_it_was_saved_for() {
         &format!("{}/chat/completions", other.base_url()),
     ));
     other.push(Reply::answer(&["With the user's own environment key."]));
+    other.push(Reply::answer(&["From the second profile, with its key."]));
     let alias = server.base_url().replace("127.0.0.1", "localhost");
     let script = format!(
         r#"
-printf '%s\n' "$THE_KEY" | "$PALAVER" key set --base-url "{base}" 2>/dev/null
-echo "== own"; "$PALAVER" ask --no-save --base-url "{base}" "Hello"; echo "exit=$?"
-echo "== alias"; "$PALAVER" ask --no-save --base-url "{alias}" "Hello" 2>&1; echo "exit=$?"
-echo "== other"; "$PALAVER" ask --no-save --base-url "{other}" "Hello"; echo "exit=$?"
-echo "== redirect"; "$PALAVER" ask --no-save --base-url "{base}" "Hello" 2>&1; echo "exit=$?"
+"$PALAVER" profile add Own --base-url "{base}" --model mock-model 2>/dev/null
+"$PALAVER" profile add Second --base-url "{other}" --model mock-model 2>/dev/null
+printf '%s\n' "$THE_KEY" | "$PALAVER" key set -p Own 2>/dev/null
+printf 'sk-second-profile-000000003333\n' | "$PALAVER" key set -p Second 2>/dev/null
+echo "== own"; "$PALAVER" ask --no-save -p Own "Hello"; echo "exit=$?"
+echo "== alias"; "$PALAVER" ask --no-save -p Own --base-url "{alias}" "Hello" 2>&1; echo "exit=$?"
+echo "== one-off"; "$PALAVER" ask --no-save --base-url "{base}" "Hello"; echo "exit=$?"
+echo "== other"; "$PALAVER" ask --no-save -p Own --base-url "{other}" "Hello"; echo "exit=$?"
+echo "== redirect"; "$PALAVER" ask --no-save -p Own "Hello" 2>&1; echo "exit=$?"
 echo "== env"; OPENAI_API_KEY=sk-env-key-0000000002222 "$PALAVER" ask --no-save --base-url "{other}" "Hello"; echo "exit=$?"
+echo "== second"; OPENAI_API_KEY=sk-env-key-0000000002222 "$PALAVER" ask --no-save -p Second "Hello"; echo "exit=$?"
 "#,
         base = server.base_url(),
         other = other.base_url(),
@@ -153,6 +163,10 @@ echo "== env"; OPENAI_API_KEY=sk-env-key-0000000002222 "$PALAVER" ask --no-save 
         "{out}"
     );
     assert!(
+        out.contains("== one-off\nOne-off, without the stored key.\nexit=0"),
+        "{out}"
+    );
+    assert!(
         out.contains("== other\nFrom another server.\nexit=0"),
         "{out}"
     );
@@ -161,24 +175,45 @@ echo "== env"; OPENAI_API_KEY=sk-env-key-0000000002222 "$PALAVER" ask --no-save 
         out.contains("== env\nWith the user's own environment key.\nexit=0"),
         "{out}"
     );
+    assert!(
+        out.contains("== second\nFrom the second profile, with its key.\nexit=0"),
+        "{out}"
+    );
 
     let auth = |r: &mock_openai::RecordedRequest| r.header("authorization").map(str::to_owned);
     let own = server.requests();
-    assert_eq!(own.len(), 3, "{out}");
+    assert_eq!(own.len(), 4, "{out}");
     assert_eq!(auth(&own[0]), Some(format!("Bearer {KEY}")));
     assert_eq!(
         auth(&own[1]),
         None,
         "the key went to another origin of the same machine"
     );
-    assert_eq!(auth(&own[2]), Some(format!("Bearer {KEY}")));
+    assert_eq!(
+        auth(&own[2]),
+        None,
+        "the stored key went to a one-off server"
+    );
+    assert_eq!(auth(&own[3]), Some(format!("Bearer {KEY}")));
     let elsewhere = other.requests();
-    assert_eq!(elsewhere.len(), 2, "the redirect was followed: {out}");
+    assert_eq!(elsewhere.len(), 3, "the redirect was followed: {out}");
     assert_eq!(auth(&elsewhere[0]), None, "the key went to another server");
     assert_eq!(
         auth(&elsewhere[1]).as_deref(),
         Some("Bearer sk-env-key-0000000002222")
     );
+    assert_eq!(
+        auth(&elsewhere[2]).as_deref(),
+        Some("Bearer sk-second-profile-000000003333"),
+        "a profile's own key, not the environment's"
+    );
+    for request in &elsewhere {
+        let headers = format!("{:?}", request.headers);
+        assert!(
+            !headers.contains(KEY),
+            "the first profile's key reached the second's server"
+        );
+    }
     assert!(!out.contains(KEY), "{out}");
 }
 
@@ -186,10 +221,13 @@ echo "== env"; OPENAI_API_KEY=sk-env-key-0000000002222 "$PALAVER" ask --no-save 
 async fn profiles_have_separate_keys_and_the_environment_is_a_labelled_fallback() {
     let home = tempfile::tempdir().unwrap();
     let script = r#"
+"$PALAVER" profile add Work --base-url http://127.0.0.1:9/v1 2>/dev/null
 printf 'sk-work-key-000000000001111\n' | "$PALAVER" key set --profile work >/dev/null 2>&1
 echo "== work"; "$PALAVER" key status --profile work
 echo "== openai"; "$PALAVER" key status
 echo "== openai with env"; OPENAI_API_KEY=sk-env-key-0000000002222 "$PALAVER" key status
+echo "== work with env"; OPENAI_API_KEY=sk-env-key-0000000002222 "$PALAVER" key clear -p Work >/dev/null 2>&1; OPENAI_API_KEY=sk-env-key-0000000002222 "$PALAVER" key status -p Work
+echo "== unknown"; "$PALAVER" key status -p nobody; echo "exit=$?"
 echo "== bad key"; printf 'two words\n' | "$PALAVER" key set; echo "exit=$?"
 "#;
     let out = in_keyring_session(home.path(), script, &[]).await;
@@ -200,6 +238,14 @@ echo "== bad key"; printf 'two words\n' | "$PALAVER" key set; echo "exit=$?"
     assert!(out.contains("== openai\nopenai: no key"), "{out}");
     assert!(
         out.contains("openai: key from the environment, OPENAI_API_KEY (…2222); none stored"),
+        "{out}"
+    );
+    assert!(
+        out.contains("== work with env\nwork: no key"),
+        "OpenAI's key from the environment is not another server's: {out}"
+    );
+    assert!(
+        out.contains("There is no provider profile called “nobody”"),
         "{out}"
     );
     assert!(out.contains("== bad key\nexit=2"), "{out}");

@@ -147,7 +147,7 @@ async fn config_show_names_the_file_and_where_each_value_came_from() {
         format!("base URL {} file", local.base_url())
     );
     assert_eq!(row(&out, "model"), "model qwen3 flag");
-    assert_eq!(row(&out, "profile"), "profile local file");
+    assert_eq!(row(&out, "profile"), "profile Ollama (local, openai) file");
     assert_eq!(row(&out, "temperature"), "temperature 0.4 file");
 }
 

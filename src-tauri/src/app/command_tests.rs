@@ -110,6 +110,16 @@ impl TestApp {
     /// events as they arrive. (The mock runtime cannot carry a channel the webview made, so
     /// this hands the command a Rust one; everything else is as in the app.)
     fn send(&self, text: &str) -> (Value, mpsc::Receiver<Value>) {
+        self.send_in(None, text, None)
+    }
+
+    /// [`TestApp::send`] in a conversation, with a model chosen in the picker.
+    fn send_in(
+        &self,
+        conversation: Option<&str>,
+        text: &str,
+        model: Option<(&str, &str)>,
+    ) -> (Value, mpsc::Receiver<Value>) {
         let (tx, rx) = mpsc::channel();
         let channel = Channel::new(move |body| {
             if let InvokeResponseBody::Json(json) = body {
@@ -124,11 +134,14 @@ impl TestApp {
             self.app.state(),
             self.app.state(),
             self.app.state(),
-            None,
+            conversation.map(str::to_owned),
             text.to_owned(),
             None,
             None,
-            None,
+            model.map(|(profile, model)| super::commands::chat::ModelChoice {
+                profile: profile.to_owned(),
+                model: model.to_owned(),
+            }),
             channel,
         ))
         .map_err(|e| serde_json::to_value(e).unwrap());
@@ -188,6 +201,124 @@ fn send_streams_the_reply_in_order_and_the_history_holds_it() {
     assert_eq!(reply["content"], "Lima is the capital.");
     assert_eq!(reply["status"], "complete");
     assert_eq!(reply["id"], ack["messageId"]);
+}
+
+#[test]
+fn a_conversation_moves_to_another_profile_whose_key_goes_to_its_server_alone() {
+    let (app, first) = app_with_server(vec![Reply::answer(&["From", " A."])]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let second = runtime.block_on(MockServer::start()).unwrap();
+    second.push(Reply::answer(&["From", " B."]));
+    let key_b = "sk-second-profile-key-1111111111";
+
+    // A second profile, added as the settings form does, with a key of its own.
+    let mut settings = app.invoke("get_settings", json!({})).unwrap()["settings"].clone();
+    settings["profiles"].as_array_mut().unwrap().push(json!({
+        "id": "", "name": "Second", "kind": "openai", "baseUrl": second.base_url(), "model": "model-b"
+    }));
+    let saved = app
+        .invoke("save_settings", json!({ "settings": settings }))
+        .unwrap();
+    let id_b = saved["settings"]["profiles"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(id_b, "second");
+    app.invoke("set_api_key", json!({ "profile": id_b, "key": key_b }))
+        .unwrap();
+
+    let (ack, events) = app.send("Who answers?");
+    until_the_end(&events);
+    let conversation = ack["conversationId"].as_str().unwrap().to_owned();
+    app.invoke(
+        "set_conversation_model",
+        json!({ "conversationId": conversation, "profile": id_b, "model": "model-b" }),
+    )
+    .unwrap();
+    let (_, events) = app.send_in(Some(&conversation), "And now?", None);
+    let end = until_the_end(&events);
+    assert_eq!(end.last().unwrap()["type"], "finished", "{end:?}");
+
+    let to_b = &second.requests()[0];
+    assert_eq!(
+        to_b.header("authorization"),
+        Some(format!("Bearer {key_b}").as_str())
+    );
+    let body = to_b.json();
+    assert_eq!(body["model"], "model-b");
+    let sent: Vec<&str> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sent,
+        ["Who answers?", "From A.", "And now?"],
+        "the same history"
+    );
+    for request in first.requests() {
+        let headers = format!("{:?}", request.headers);
+        assert!(
+            !headers.contains(key_b),
+            "profile B's key reached A's server"
+        );
+    }
+    for request in second.requests() {
+        let headers = format!("{:?}", request.headers);
+        assert!(!headers.contains(KEY), "profile A's key reached B's server");
+    }
+
+    let view = app
+        .invoke("get_conversation", json!({ "id": conversation }))
+        .unwrap();
+    let labels: Vec<(String, String)> = view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "assistant")
+        .map(|m| {
+            (
+                m["profile"].as_str().unwrap().into(),
+                m["model"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("openai".to_owned(), "mock-model".to_owned()),
+            (id_b.clone(), "model-b".to_owned())
+        ]
+    );
+    assert_eq!(view["conversation"]["profile"], id_b.as_str());
+
+    // A model picked for one reply goes with it, and becomes the conversation's.
+    first.push(Reply::answer(&["A again."]));
+    let (_, events) = app.send_in(
+        Some(&conversation),
+        "Back to A",
+        Some(("openai", "other-a")),
+    );
+    until_the_end(&events);
+    assert_eq!(first.requests().last().unwrap().json()["model"], "other-a");
+
+    // Removing a profile removes its key.
+    let mut settings = app.invoke("get_settings", json!({})).unwrap()["settings"].clone();
+    settings["profiles"].as_array_mut().unwrap().truncate(1);
+    app.invoke("save_settings", json!({ "settings": settings }))
+        .unwrap();
+    let status = app
+        .invoke("api_key_status", json!({ "profile": "openai" }))
+        .unwrap();
+    assert_eq!(status["present"], true);
+    let secrets = app.app.state::<Arc<super::state::Core>>().secrets.clone();
+    assert_eq!(
+        secrets.get(&id_b).unwrap(),
+        None,
+        "the removed profile's key is gone"
+    );
+    drop(runtime);
 }
 
 #[test]
@@ -323,7 +454,7 @@ fn history_commands_list_rename_pin_search_and_delete() {
 fn settings_are_saved_to_the_file_broadcast_and_refused_when_wrong() {
     let app = test_app("http://127.0.0.1:9/v1", None);
     let view = app.invoke("get_settings", json!({})).unwrap();
-    assert_eq!(view["settings"]["profile"]["model"], "mock-model");
+    assert_eq!(view["settings"]["profiles"][0]["model"], "mock-model");
     assert_eq!(view["effectiveBaseUrl"], "http://127.0.0.1:9/v1");
     assert_eq!(view["baseUrlFromEnv"], false);
     assert_eq!(view["dataDir"], app.dir.path().display().to_string());
@@ -337,13 +468,13 @@ fn settings_are_saved_to_the_file_broadcast_and_refused_when_wrong() {
                 .push(serde_json::from_str(e.payload()).unwrap())
         });
     let mut settings = view["settings"].clone();
-    settings["profile"]["model"] = json!("llama3.2");
+    settings["profiles"][0]["model"] = json!("llama3.2");
     settings["theme"] = json!("dark");
     app.invoke("save_settings", json!({ "settings": settings.clone() }))
         .unwrap();
     let on_disk: Value =
         serde_json::from_slice(&std::fs::read(app.settings_path()).unwrap()).unwrap();
-    assert_eq!(on_disk["settings"]["profile"]["model"], "llama3.2");
+    assert_eq!(on_disk["settings"]["profiles"][0]["model"], "llama3.2");
     assert_eq!(on_disk["settings"]["theme"], "dark");
     assert_eq!(heard.lock().unwrap()[0]["settings"]["theme"], "dark");
 
@@ -359,7 +490,7 @@ fn settings_are_saved_to_the_file_broadcast_and_refused_when_wrong() {
         assert_eq!(kind(&refused), "bad_request", "{field}: {refused}");
     }
     let mut wrong = settings.clone();
-    wrong["profile"]["baseUrl"] = json!("localhost:11434");
+    wrong["profiles"][0]["baseUrl"] = json!("localhost:11434");
     assert_eq!(
         kind(
             &app.invoke("save_settings", json!({ "settings": wrong }))
@@ -370,7 +501,7 @@ fn settings_are_saved_to_the_file_broadcast_and_refused_when_wrong() {
     let on_disk: Value =
         serde_json::from_slice(&std::fs::read(app.settings_path()).unwrap()).unwrap();
     assert_eq!(
-        on_disk["settings"]["profile"]["model"], "llama3.2",
+        on_disk["settings"]["profiles"][0]["model"], "llama3.2",
         "a refused save changed the file"
     );
 }

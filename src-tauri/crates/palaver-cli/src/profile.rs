@@ -83,6 +83,18 @@ fn writable() -> Result<(Settings, SettingsFile), i32> {
 }
 
 fn save(settings: &Settings, file: &SettingsFile) -> Result<(), i32> {
+    let dir = settings::default_path()
+        .parent()
+        .map(std::path::Path::to_path_buf);
+    if let Some(dir) = dir {
+        if let Err(e) = palaver_core::files::create_private_dir(&dir) {
+            eprintln!(
+                "error: could not create {}: {e}",
+                printable(&dir.display().to_string())
+            );
+            return Err(EXIT_FAILED);
+        }
+    }
     file.save(settings).map_err(|e| {
         eprintln!("error: {e}");
         EXIT_FAILED
@@ -261,15 +273,22 @@ async fn list(json: bool) -> i32 {
     }
     let store: Arc<dyn secrets::SecretStore> = Arc::new(OsKeyring);
     let mut rows = Vec::with_capacity(settings.profiles.len());
+    let mut keyring_error = None;
     for p in &settings.profiles {
         let id = p.id.clone();
         let stored = secrets::off_runtime(store.clone(), move |s| s.get(&id)).await;
         let key = match stored {
             Ok(Some(k)) => format!("stored, for {}", k.origin),
             Ok(None) => "none".to_owned(),
-            Err(e) => format!("unknown ({e})"),
+            Err(e) => {
+                keyring_error = Some(e);
+                "unknown".to_owned()
+            }
         };
         rows.push((p, key));
+    }
+    if let Some(e) = keyring_error {
+        eprintln!("warning: {e}");
     }
     if json {
         let list: Vec<serde_json::Value> = rows
