@@ -4,8 +4,7 @@
 use crate::app::commands::history::{emit_changed, with_history};
 use crate::app::error::CommandError;
 use crate::app::state::{Core, SettingsState};
-use palaver_core::chat::{endpoint_for, KeyPolicy};
-use palaver_core::llm::origin_of_base_url;
+use palaver_core::chat::endpoint_for;
 use palaver_core::providers::{self, LocalServer};
 use palaver_core::settings::{Profile, Settings};
 use serde::Serialize;
@@ -56,26 +55,9 @@ impl ModelCache {
 /// The profile's models, or the error that kept the list from coming.
 async fn models_of(core: &Core, settings: &Settings, profile: &Profile) -> ProfileModels {
     let listed = async {
-        let mut effective = settings
-            .effective_for(Some(&profile.id))
-            .map_err(|e| CommandError::bad_request(e.to_string()))?;
-        // A profile being edited may not be saved yet: its own values count.
-        effective.base_url.value = if profile.base_url.is_empty() {
-            effective.base_url.value
-        } else {
-            profile.base_url.clone()
-        };
-        let mut destination = effective.destination();
-        destination.kind = profile.kind;
-        destination.headers = profile.header_pairs();
-        destination.api_version = Some(profile.api_version.clone()).filter(|v| !v.is_empty());
-        let saved = settings.profile(&profile.id);
-        let same_server = saved.is_some_and(|s| {
-            origin_of_base_url(&s.base_url) == origin_of_base_url(&destination.base_url)
-        });
-        destination.policy = KeyPolicy {
-            allow_cleartext: same_server && saved.is_some_and(|s| s.allow_cleartext_key),
-        };
+        // A profile being edited may not be saved yet: its own values count. Its stored key
+        // still goes only to the origin it was saved for.
+        let destination = settings.effective_with(profile.clone()).destination();
         let endpoint = endpoint_for(core.secrets.clone(), &destination).await?;
         let models =
             palaver_core::llm::list_models(core.client.http(), &endpoint, MODELS_TIMEOUT).await?;

@@ -258,6 +258,17 @@ impl Settings {
         Effective::build(self, true, chosen, Overrides::default(), env_var)
     }
 
+    /// What is in effect for `profile` as given, saved or not (the settings form's).
+    pub fn effective_with(&self, profile: Profile) -> Effective {
+        Effective::build(
+            self,
+            true,
+            (profile, Origin::File),
+            Overrides::default(),
+            env_var,
+        )
+    }
+
     /// What is in effect for a conversation on profile `id` (`None`: the default).
     pub fn effective_for(&self, id: Option<&str>) -> Result<Effective, UnknownProfile> {
         let overrides = Overrides {
