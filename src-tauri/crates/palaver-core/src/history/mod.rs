@@ -308,6 +308,45 @@ mod tests {
     }
 
     #[test]
+    fn a_file_from_before_profiles_per_reply_is_upgraded_after_a_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..2] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch(
+                "PRAGMA user_version = 2;
+                 INSERT INTO conversations (id, title, created_at, updated_at, model, profile)
+                   VALUES ('c', 'Old', 1, 1, 'llama3.2', 'home');
+                 INSERT INTO messages (id, conversation_id, role, content, created_at, updated_at)
+                   VALUES ('q', 'c', 'user', 'Hi', 1, 1);
+                 INSERT INTO messages (id, conversation_id, parent_id, role, content, model, created_at, updated_at)
+                   VALUES ('a', 'c', 'q', 'assistant', 'Hello', 'llama3.2', 2, 2);
+                 UPDATE conversations SET current_leaf_id = 'a';",
+            )
+            .unwrap();
+        }
+        let db = HistoryDb::open(&path).unwrap();
+        let view = db.conversation("c").unwrap();
+        let reply = &view.messages[1];
+        assert_eq!(
+            (reply.profile.as_str(), reply.model.as_str()),
+            ("home", "llama3.2")
+        );
+        assert_eq!(view.messages[0].profile, "", "a question has no profile");
+        let copy = dir
+            .path()
+            .join(format!("{FILE_NAME}.before-v{SCHEMA_VERSION}"));
+        let old = Connection::open(&copy).unwrap();
+        let version: i64 = old
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2, "the copy is the file as it was");
+    }
+
+    #[test]
     fn several_processes_may_open_a_new_file_at_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);
