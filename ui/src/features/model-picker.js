@@ -106,8 +106,11 @@ export function createModelPicker({ current }) {
       return group;
     }));
     if (!groups.length) options.append(el('p', 'muted small empty-list', lists ? 'No model matches.' : 'Loading models…'));
+    // The current choice first; once something is typed, the first listed model that
+    // matches, else the typed text itself.
     const chosenAt = entries.findIndex((e) => e.element.classList.contains('current'));
-    setActive(filter.value.trim() || chosenAt < 0 ? 0 : chosenAt);
+    const firstListed = entries.findIndex((e) => !e.element.classList.contains('typed'));
+    setActive(!filter.value.trim() && chosenAt >= 0 ? chosenAt : Math.max(0, firstListed));
   }
 
   /** @param {boolean} fresh ask every server again */
