@@ -54,6 +54,9 @@ const modelLabel = () => text('#model-label');
 const replyLabels = () => app.exec(`return [...document.querySelectorAll('.msg.assistant .model-tag')].map((t) => t.textContent)`);
 const focusedId = () => app.exec('return document.activeElement?.id ?? ""');
 
+/** The picker shows the servers' lists (not only each profile's own model). */
+const listsLoaded = () => app.waitFor(async () => (await text('#model-options')).includes('mock-large'), { what: 'the model lists' });
+
 /** Opens the picker with the keyboard from the composer, types a filter, picks with Enter (after `downs` ArrowDowns). */
 async function pickWithKeyboard(filter, downs = 0) {
   const input = await app.find('#message');
@@ -61,6 +64,7 @@ async function pickWithKeyboard(filter, downs = 0) {
   await input.type(`${CTRL}/${RELEASE}`);
   await app.waitFor(async () => (await app.find('#model-popover')).displayed(), { what: 'the model picker to open' });
   assert.equal(await focusedId(), 'model-filter', 'the filter has the focus');
+  await listsLoaded();
   const field = await app.find('#model-filter');
   await field.type(filter);
   for (let i = 0; i < downs; i++) await field.type('\uE015');
@@ -132,6 +136,7 @@ test('the model picker: open with the keyboard, filter, pick B’s model; the ne
   await input.type(`${CTRL}/${RELEASE}`);
   await app.waitFor(async () => (await app.find('#model-popover')).displayed(), { what: 'the model picker to open' });
   await app.waitFor(async () => (await app.findAll('#model-options [role=group]')).length === 2, { what: 'both providers’ models' });
+  await listsLoaded();
   await shot('model-picker');
   await app.exec(`document.documentElement.dataset.theme = 'dark'`);
   await shot('model-picker-dark');
@@ -204,6 +209,7 @@ test('each key goes to its own provider: A never gets B’s, B gets it as Bearer
   const completedB = (await mockStats(serverB.base)).completed;
   await (await app.find('.msg.assistant:last-child button[aria-haspopup=listbox]')).click();
   await app.waitFor(async () => (await app.find('#model-popover')).displayed(), { what: 'the picker for Regenerate with…' });
+  await listsLoaded();
   const field = await app.find('#model-filter');
   await field.type('mock-small mock b');
   await field.type(Keys.ENTER);

@@ -338,7 +338,9 @@ export function createProviders({ current, save }) {
   form.check.addEventListener('click', async () => {
     form.checkStatus.textContent = 'Asking the server…';
     try {
-      const models = await ipc.checkConnection(formProfile());
+      // An empty base URL is the preset's or the kind's usual server, named here so the
+      // check cannot go to another profile's.
+      const models = await ipc.checkConnection({ ...formProfile(), baseUrl: formServer() });
       form.models.replaceChildren(...models.map((m) => Object.assign(el('option'), { value: m })));
       form.checkStatus.textContent = models.length ? `Connected: ${models.length} models available; type to filter, or enter any name.` : 'Connected. The server lists no models; enter a name.';
     } catch (e) {
