@@ -201,6 +201,10 @@ test('switching mid-conversation: B gets the whole history, and each reply keeps
   await app.waitFor(async () => (await replyLabels()).length === 2, { what: 'the conversation again' });
   assert.deepEqual(await replyLabels(), ['mock-small · Mock A', 'mock-large · Mock B']);
   assert.equal(await modelLabel(), 'mock-large · Mock B');
+  await shot('reply-labels');
+  await app.exec(`document.documentElement.dataset.theme = 'dark'`);
+  await shot('reply-labels-dark');
+  await app.exec(`delete document.documentElement.dataset.theme`);
 });
 
 test('each key goes to its own provider: A never gets B’s, B gets it as Bearer, Regenerate with… switches', async () => {
