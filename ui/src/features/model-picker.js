@@ -96,7 +96,6 @@ export function createModelPicker({ current }) {
         node.dataset.model = model;
         if (chosen && chosen.profile === g.profile.id && chosen.model === model) node.classList.add('current');
         const index = entries.length;
-        node.addEventListener('mousedown', (event) => event.preventDefault());
         node.addEventListener('click', () => { setActive(index); pick(); });
         entries.push({ profile: g.profile.id, model, element: node });
         group.append(node);
@@ -195,6 +194,10 @@ export function createModelPicker({ current }) {
     }
   });
   refresh.addEventListener('click', () => { load(true); filter.focus(); });
+  // A click inside that is not on a field or a button leaves the focus in the filter.
+  popover.addEventListener('mousedown', (event) => {
+    if (event.target !== filter && !(event.target instanceof HTMLButtonElement)) event.preventDefault();
+  });
   // A click elsewhere, or the focus leaving, closes it.
   document.addEventListener('mousedown', (event) => {
     if (request && event.target instanceof Node && !popover.contains(event.target) && !request.anchor.contains(event.target)) close(false);
