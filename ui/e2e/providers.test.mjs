@@ -261,3 +261,30 @@ test('a local server found by the probe: Settings offers it, Add makes it a prof
   assert.equal(seen.lastRequest.body.model, model);
   assert.deepEqual(await replyLabels(), [model]);
 });
+
+test('a provider that does not answer shows why in its group; Escape closes the picker', async () => {
+  await openSettings();
+  await (await app.find('#s-add-provider')).click();
+  await app.waitFor(async () => (await app.find('#provider-editor')).displayed(), { what: 'the add-provider form' });
+  await app.exec(`const s = document.querySelector('#p-preset'); s.value = 'custom'; s.dispatchEvent(new Event('change'));`);
+  const name = await app.find('#p-name');
+  await name.clear();
+  await name.type('Nobody home');
+  // Port 9 (discard) on this machine: nothing listens there.
+  await (await app.find('#p-base-url')).type('http://127.0.0.1:9/v1');
+  await (await app.find('#p-model')).type('ghost-model');
+  await (await app.find('#p-save')).click();
+  await app.waitFor(async () => (await app.findAll('#s-providers .provider[data-profile="nobody-home"]')).length === 1, { what: 'the new profile' });
+  await (await app.find('#s-cancel')).click();
+
+  await (await app.find('#model-picker')).click();
+  await app.waitFor(async () => /Could not reach the server/.test(await text('#model-options')), { what: 'the failed group’s error' });
+  assert.match(await text('#model-status'), /1 of 4 providers did not answer/);
+  await shot('model-picker-error');
+  const field = await app.find('#model-filter');
+  await field.type('nobody');
+  assert.equal(await activeOption(), 'nobody-home ghost-model', 'the profile’s own model can still be picked');
+  await field.type(Keys.ESCAPE);
+  await app.waitFor(async () => !(await (await app.find('#model-popover')).displayed()), { what: 'the picker to close' });
+  assert.equal(await focusedId(), 'model-picker', 'the focus is back on the button');
+});
