@@ -147,8 +147,9 @@ test('a narrow window and the dark theme', async () => {
   await shot('narrow-sidebar');
   await (await app.find('#open-settings')).click();
   await app.exec(`const s = document.querySelector('#s-theme'); s.value = 'dark'; s.dispatchEvent(new Event('change'));`);
-  await app.waitFor(async () => (await app.find('#s-key-status')).text(), { what: 'the key status in settings' });
-  assert.match(await (await app.find('#s-key-status')).text(), /Stored in the system keyring \(…LAST\)/);
+  const keyLine = async () => (await app.find('#s-providers .provider .key-line')).text();
+  await app.waitFor(async () => /Key stored/.test(await keyLine()), { what: 'the key status in the providers list' });
+  assert.match(await keyLine(), /Key stored \(…LAST\)/);
   await shot('settings');
   await (await app.find('#s-save')).click();
   await app.waitFor(async () => (await app.exec('return document.documentElement.dataset.theme')) === 'dark', { what: 'the dark theme' });
@@ -162,20 +163,21 @@ test('a narrow window and the dark theme', async () => {
 
 test('settings: the key goes only to the server it was saved for, and never in cleartext to another machine unasked', async () => {
   await (await app.find('#open-settings')).click();
-  await app.waitFor(async () => /Stored in the system keyring/.test(await (await app.find('#s-key-status')).text()), { what: 'the key status in settings' });
+  await (await app.waitFor(() => app.find('#s-providers .provider button[aria-label^="Edit "]'), { what: 'the providers list' })).click();
+  await app.waitFor(async () => /Stored in the system keyring/.test(await (await app.find('#p-key-status')).text()), { what: 'the key status in the provider form' });
   const origin = new URL(stack.base).origin;
-  assert.match(await (await app.find('#s-key-status')).text(), new RegExp(`for ${origin.replace(/[.]/g, '\\.')}`));
-  assert.equal(await (await app.find('#s-cleartext')).displayed(), false, 'no cleartext choice for this machine');
+  assert.match(await (await app.find('#p-key-status')).text(), new RegExp(`for ${origin.replace(/[.]/g, '\\.')}`));
+  assert.equal(await (await app.find('#p-cleartext')).displayed(), false, 'no cleartext choice for this machine');
 
   /** @param {string} url */
-  const typeBaseUrl = (url) => app.exec(`const i = document.querySelector('#s-base-url'); i.value = ${JSON.stringify(url)}; i.dispatchEvent(new Event('input'));`);
-  // The same server by another name is another origin: "Load models" goes there without the key.
+  const typeBaseUrl = (url) => app.exec(`const i = document.querySelector('#p-base-url'); i.value = ${JSON.stringify(url)}; i.dispatchEvent(new Event('input'));`);
+  // The same server by another name is another origin: "Check connection" goes there without the key.
   const alias = stack.base.replace('127.0.0.1', 'localhost');
   await typeBaseUrl(alias);
-  assert.match(await (await app.find('#s-key-status')).text(), /It is not sent to http:\/\/localhost:/);
+  assert.match(await (await app.find('#p-key-status')).text(), /It is not sent to http:\/\/localhost:/);
   const before = (await stats()).requests;
-  await (await app.find('#s-load-models')).click();
-  await app.waitFor(async () => /was not sent/.test(await (await app.find('#s-model-status')).text()), { what: 'the model list refused without the key' });
+  await (await app.find('#p-check')).click();
+  await app.waitFor(async () => /was not sent/.test(await (await app.find('#p-check-status')).text()), { what: 'the model list refused without the key' });
   const seen = await stats();
   assert.equal(seen.requests, before + 1);
   assert.equal(seen.lastRequest.path, '/v1/models');
@@ -183,11 +185,12 @@ test('settings: the key goes only to the server it was saved for, and never in c
 
   // Plain http to another machine: the choice to send the key anyway appears, off.
   await typeBaseUrl('http://192.168.1.5:8000/v1');
-  await app.waitFor(async () => (await app.find('#s-cleartext')).displayed(), { what: 'the cleartext choice' });
-  assert.equal(await app.exec(`return document.querySelector('#s-allow-cleartext').checked`), false);
+  await app.waitFor(async () => (await app.find('#p-cleartext')).displayed(), { what: 'the cleartext choice' });
+  assert.equal(await app.exec(`return document.querySelector('#p-allow-cleartext').checked`), false);
   await shot('settings-cleartext');
   await typeBaseUrl('');
-  assert.equal(await (await app.find('#s-cleartext')).displayed(), false);
+  assert.equal(await (await app.find('#p-cleartext')).displayed(), false);
+  await (await app.find('#p-cancel')).click();
   await (await app.find('#s-cancel')).click();
 });
 

@@ -19,7 +19,12 @@ const SHOTS = process.env.PALAVER_SCREENSHOTS;
 const DRIVER_PORT = 4444 + 2 * Math.floor(Math.random() * 2000);
 const NATIVE_PORT = DRIVER_PORT + 1;
 
-async function startMock(args) {
+/**
+ * Another mock server, for a suite that talks to several: `base` is its `…/v1` URL; stop it
+ * with `mock.stdin.end()` (it also goes when the suite's process ends).
+ * @param {string[]} args
+ */
+export async function startMock(args) {
   const mock = spawn(MOCK, [...args, '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const line = await new Promise((res, rej) => {
     createInterface({ input: mock.stdout }).once('line', res);
@@ -91,6 +96,12 @@ function xwininfo(args, stderr = 'inherit') {
   }
 }
 
+/** What a mock server at `base` (its `…/v1` URL) has seen: `{ requests, completed, lastRequest, … }`. */
+export async function mockStats(base) {
+  const res = await fetch(`${base.replace(/\/v1$/, '')}/_mock/stats`);
+  return res.json();
+}
+
 export function filesContaining(dir, needle) {
   const hits = [];
   for (const name of readdirSync(dir)) {
@@ -134,10 +145,7 @@ export async function startStack({ mockArgs = [], env = () => ({}) } = {}) {
       const leftovers = killLeftovers(dataDir);
       if (leftovers) console.error(`# warning: ${leftovers} process(es) of the app outlived the WebDriver session and were killed`);
     },
-    async stats() {
-      const res = await fetch(`${base.replace(/\/v1$/, '')}/_mock/stats`);
-      return res.json();
-    },
+    stats: () => mockStats(base),
     async shot(name) {
       if (!SHOTS) return;
       mkdirSync(SHOTS, { recursive: true });

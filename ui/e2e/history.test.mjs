@@ -48,7 +48,7 @@ test('a conversation appears in the sidebar as it starts', async () => {
 test('regenerate keeps the earlier answer as a version to switch back to', async () => {
   const { app } = stack;
   const first = await stack.lastReply('.content');
-  await app.exec(`[...document.querySelectorAll('.msg.assistant')].pop().querySelector('.msg-actions button:last-of-type').click()`);
+  await app.exec(`[...[...document.querySelectorAll('.msg.assistant')].pop().querySelectorAll('.msg-actions button')].find((b) => b.textContent === 'Regenerate').click()`);
   await app.waitFor(async () => stack.lastReplyBusy(), { what: 'the new answer to start' });
   await stack.waitIdle();
   await app.waitFor(async () => (await versionLabel()) === '2 / 2', { what: 'the version label' });

@@ -30,6 +30,13 @@ import * as events from './bindings/events.js';
  * @typedef {import('./bindings/ImportProgress').ImportProgress} ImportProgress
  * @typedef {import('./bindings/HistoryChanged').HistoryChanged} HistoryChanged
  * @typedef {import('./bindings/Profile').Profile} Profile
+ * @typedef {import('./bindings/Header').Header} Header
+ * @typedef {import('./bindings/Preset').Preset} Preset
+ * @typedef {import('./bindings/ApiKind').ApiKind} ApiKind
+ * @typedef {import('./bindings/ModelChoice').ModelChoice} ModelChoice
+ *   A profile (by id) and one of its models: what a conversation, or one reply, uses.
+ * @typedef {import('./bindings/ProfileModels').ProfileModels} ProfileModels
+ * @typedef {import('./bindings/LocalServer').LocalServer} LocalServer
  * @typedef {import('./bindings/Settings').Settings} Settings
  * @typedef {import('./bindings/SettingsView').SettingsView} SettingsView
  * @typedef {import('./bindings/KeyStatus').KeyStatus} KeyStatus
@@ -39,15 +46,17 @@ import * as events from './bindings/events.js';
 
 /**
  * Starts a reply. Events arrive on `onEvent` in order, `started` first, one `finished`
- * or `failed` last. The question is stored before anything is sent.
- * @param {{ conversationId?: string | null, text: string, mode?: SendMode, source?: Source, onEvent: (e: ChatEvent) => void }} args
+ * or `failed` last. The question is stored before anything is sent. `model` picks the
+ * profile and model for this reply and makes them the conversation's; without it the
+ * conversation's own (or, for a new one, the default profile's) are used.
+ * @param {{ conversationId?: string | null, text: string, mode?: SendMode, source?: Source, model?: ModelChoice | null, onEvent: (e: ChatEvent) => void }} args
  * @returns {Promise<SendAck>}
  */
-export function sendMessage({ conversationId, text, mode = { kind: 'ask' }, source = 'app', onEvent }) {
+export function sendMessage({ conversationId, text, mode = { kind: 'ask' }, source = 'app', model = null, onEvent }) {
   /** @type {Channel<ChatEvent>} */
   const channel = new Channel();
   channel.onmessage = onEvent;
-  return invoke('send_message', { conversationId: conversationId ?? null, text, mode, source, onEvent: channel });
+  return invoke('send_message', { conversationId: conversationId ?? null, text, mode, source, model, onEvent: channel });
 }
 
 /** @param {number} [offset] @param {number} [limit] @returns {Promise<ConversationSummary[]>} */
@@ -110,12 +119,32 @@ export const getSettings = () => invoke('get_settings');
 /** @param {Settings} settings @returns {Promise<SettingsView>} */
 export const saveSettings = (settings) => invoke('save_settings', { settings });
 
-/** @param {string} [baseUrl] @returns {Promise<string[]>} */
-export const listModels = (baseUrl) => invoke('list_models', { baseUrl: baseUrl || null });
+/**
+ * The models of a profile as a form holds it (saved or not), or the error a request to its
+ * server meets.
+ * @param {Profile} profile @returns {Promise<string[]>}
+ */
+export const checkConnection = (profile) => invoke('check_connection', { profile });
 
 /**
- * Stores a key for one server: `baseUrl`'s origin, else the base URL in effect. The key is
- * sent to that server alone.
+ * Every profile's models, or the error that kept each list from coming; lists are reused
+ * for ten minutes unless `refresh`.
+ * @param {boolean} [refresh] @returns {Promise<ProfileModels[]>}
+ */
+export const listAllModels = (refresh = false) => invoke('list_all_models', { refresh });
+
+/** Local servers answering on this machine that no profile points at yet. @returns {Promise<LocalServer[]>} */
+export const probeLocalServers = () => invoke('probe_local_servers');
+
+/**
+ * Makes `model` on `profile` the conversation's choice for its next replies.
+ * @param {string} conversationId @param {ModelChoice} choice @returns {Promise<void>}
+ */
+export const setConversationModel = (conversationId, { profile, model }) => invoke('set_conversation_model', { conversationId, profile, model });
+
+/**
+ * Stores a key for one profile and one server: `baseUrl`'s origin, else the profile's
+ * server. The key is sent to that server alone.
  * @param {string} key @param {string} [profile] @param {string} [baseUrl] @returns {Promise<KeyStatus>}
  */
 export const setApiKey = (key, profile, baseUrl) => invoke('set_api_key', { key, profile: profile ?? null, baseUrl: baseUrl || null });

@@ -9,7 +9,10 @@ import { createChat } from './features/chat.js';
 import { createComposer } from './features/composer.js';
 import { createConversationView } from './features/conversation.js';
 import { bindImportExport } from './features/import-export.js';
+import { createModelChoice, createModelPicker } from './features/model-picker.js';
 import { createNotice } from './features/notice.js';
+import { offerLocalServers } from './features/local-servers.js';
+import { profileName } from './features/providers.js';
 import { createSearch } from './features/search.js';
 import { createSettings } from './features/settings.js';
 import { createSidebar } from './features/sidebar.js';
@@ -22,7 +25,9 @@ const app = byId('app');
 const windowState = createWindowState();
 const { show: showNotice } = createNotice(byId('notice'));
 const updates = createUpdates({ showNotice, settingsOpen: () => settings.isOpen() });
-const settings = createSettings({ checkForUpdates: updates.check });
+const settings = createSettings({ checkForUpdates: updates.check, onApply: () => modelChoice.show() });
+const picker = createModelPicker({ current: settings.current });
+const modelChoice = createModelChoice({ picker, current: settings.current, showNotice });
 const composer = createComposer({ send: (text) => chat.send(text), stop: () => chat.stop() });
 const chat = createChat({
   log: byId('conversation'),
@@ -42,6 +47,10 @@ const chat = createChat({
   },
   closeSidebar: () => sidebar.closeIfOverlay(),
   focusComposer: composer.focus,
+  onConversation: (summary) => modelChoice.showConversation(summary),
+  heldChoice: () => modelChoice.held(),
+  profileName: (id) => profileName(settings.current()?.settings, id),
+  pickModel: (anchor, onPick) => picker.open({ anchor, choice: null, onPick }),
 });
 const sidebar = createSidebar({
   showNotice,
@@ -63,6 +72,7 @@ bindWindowKeys({
   newChat: chat.newChat,
   searchOpen: search.isOpen,
   openSearch: search.open,
+  openModelPicker: () => { if (!chat.isBusy() && !picker.isOpen() && !document.querySelector('dialog[open]')) modelChoice.open(); },
   quit: () => { ipc.quitApp(); },
 });
 closeDialogsOnDataClose();
@@ -93,6 +103,10 @@ async function boot() {
     const last = await windowState.lastConversation();
     if (last) chat.reopen(last);
   }
+  // Off the critical path: after the first paint, look for local servers to offer.
+  requestAnimationFrame(() => setTimeout(() => {
+    offerLocalServers({ probe: settings.probeLocalServers, add: settings.addLocalServer, showNotice });
+  }, 0));
 }
 
 boot().catch((e) => showNotice(`Palaver could not start: ${errorMessage(e)}`));

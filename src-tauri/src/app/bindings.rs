@@ -18,10 +18,11 @@ const HEADER: &str =
 /// Writes every declaration into `dir` (which it creates). Returns the files written.
 pub fn write_all(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     use super::commands::{
-        chat as chat_cmd, history as history_cmd, settings as settings_cmd, ui_state, updates,
+        chat as chat_cmd, history as history_cmd, providers as providers_cmd,
+        settings as settings_cmd, ui_state, updates,
     };
     use super::error;
-    use palaver_core::{chat, history, llm, secrets, settings};
+    use palaver_core::{chat, history, llm, providers, secrets, settings};
 
     std::fs::create_dir_all(dir)?;
     let failed = |e: ts_rs::ExportError| std::io::Error::other(e.to_string());
@@ -50,6 +51,9 @@ pub fn write_all(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         settings::Theme,
         chat_cmd::SendAck,
         chat_cmd::SendMode,
+        chat_cmd::ModelChoice,
+        providers_cmd::ProfileModels,
+        providers::LocalServer,
         history_cmd::HistoryChanged,
         settings_cmd::SettingsView,
         updates::UpdateStatus,

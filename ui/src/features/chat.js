@@ -13,6 +13,8 @@ import { createTranscript } from './transcript.js';
 
 /** @typedef {import('../ipc.js').ConversationView} ConversationView */
 /** @typedef {import('../ipc.js').SendMode} SendMode */
+/** @typedef {import('../ipc.js').ModelChoice} ModelChoice */
+/** @typedef {import('../ipc.js').ConversationSummary} ConversationSummary */
 /** @typedef {import('./conversation.js').MessageViews} MessageViews */
 /** @typedef {import('./conversation.js').LiveReply} LiveReply */
 /** @typedef {import('./transcript.js').ShowOptions} ShowOptions */
@@ -30,7 +32,12 @@ import { createTranscript } from './transcript.js';
  *   markActive: () => void,
  *   closeSidebar: () => void,
  *   focusComposer: () => void,
- * }} deps
+ *   onConversation: (summary: ConversationSummary | null) => void,
+ *   heldChoice: () => ModelChoice | null,
+ *   profileName: (id: string) => string,
+ *   pickModel: (anchor: HTMLElement, onPick: (choice: ModelChoice) => void) => void,
+ * }} deps `onConversation` hears which conversation is open (null: a new chat);
+ *   `heldChoice` is the model picked for a new chat's first message
  */
 export function createChat(deps) {
   const { log, empty, title, views } = deps;
@@ -44,9 +51,11 @@ export function createChat(deps) {
     empty,
     views,
     isBusy: () => active !== null,
-    send: (text, mode) => { send(text, mode); },
+    send: (text, mode, model) => { send(text, mode, model); },
     showVersion: async (messageId) => show(await ipc.showVersion(messageId), { keepScroll: true }),
     openSettings: deps.openSettings,
+    profileName: deps.profileName,
+    pickModel: deps.pickModel,
   });
 
   /** @param {LiveReply | null} reply */
@@ -89,17 +98,21 @@ export function createChat(deps) {
   }
 
   /**
-   * Sends a question, another answer to one, or an edited one.
+   * Sends a question, another answer to one, or an edited one. `model`, when given, is the
+   * profile and model for this reply (and the conversation's from now on); a new chat's
+   * first message takes the one picked for it.
    * @param {string} text
    * @param {SendMode} [mode]
+   * @param {ModelChoice | null} [model]
    */
-  async function send(text, mode = { kind: 'ask' }) {
+  async function send(text, mode = { kind: 'ask' }, model = null) {
     if (active) return;
+    const choice = model ?? (conversationId === null ? deps.heldChoice() : null);
     if (mode.kind !== 'ask') transcript.removeFrom(mode.messageId);
     const reply = startReply(text, mode.kind !== 'regenerate');
     setActive(reply);
     try {
-      const ack = await ipc.sendMessage({ conversationId, text, mode, onEvent: (event) => reply.handle(event) });
+      const ack = await ipc.sendMessage({ conversationId, text, mode, model: choice, onEvent: (event) => reply.handle(event) });
       conversationId = ack.conversationId;
       reply.streamId = ack.streamId;
       reply.messageId = ack.messageId;
@@ -124,6 +137,7 @@ export function createChat(deps) {
     transcript.clear();
     empty.hidden = false;
     title.textContent = 'Palaver';
+    deps.onConversation(null);
     deps.markActive();
     deps.closeSidebar();
     deps.focusComposer();
@@ -137,6 +151,7 @@ export function createChat(deps) {
     conversationId = conversation.conversation.id;
     title.textContent = conversation.conversation.title || 'Palaver';
     transcript.render(conversation, options);
+    deps.onConversation(conversation.conversation);
     deps.markActive();
   }
 

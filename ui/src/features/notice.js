@@ -10,14 +10,19 @@ import { button, el } from '../dom.js';
 export function createNotice(bar) {
   /**
    * @param {string} text
-   * @param {{ actions?: HTMLButtonElement[], dismiss?: string }} [options]
+   * @param {{ actions?: HTMLButtonElement[], dismiss?: string, onDismiss?: () => void }} [options]
+   *   `onDismiss` hears the dismiss button
    */
-  function show(text, { actions = [], dismiss = 'Dismiss' } = {}) {
+  function show(text, { actions = [], dismiss = 'Dismiss', onDismiss } = {}) {
     bar.replaceChildren(el('span', '', text));
-    bar.append(...actions, button('ghost', dismiss, () => { bar.hidden = true; }));
+    bar.append(...actions, button('ghost', dismiss, () => { bar.hidden = true; onDismiss?.(); }));
     bar.hidden = false;
   }
-  return { show };
+  /** Puts the notice away. */
+  function hide() {
+    bar.hidden = true;
+  }
+  return { show, hide };
 }
 
 /** @typedef {ReturnType<typeof createNotice>} Notice */

@@ -1,6 +1,7 @@
 // A stored conversation in the main window's log: the newest messages (earlier ones on
 // request), each with its actions — "‹ 2 / 3 ›" between versions, Edit on a question,
-// Regenerate or Retry on the last reply — and the editor that stands in for a question being
+// Regenerate (or Retry) and "Regenerate with…" on the last reply, and on each reply the model
+// that wrote it (with its profile's name when the conversation used several) — and the editor that stands in for a question being
 // edited. What the actions do is the chat's, passed in.
 
 import { button, el } from '../dom.js';
@@ -8,6 +9,7 @@ import { button, el } from '../dom.js';
 /** @typedef {import('../ipc.js').ConversationView} ConversationView */
 /** @typedef {import('../ipc.js').StoredMessage} StoredMessage */
 /** @typedef {import('../ipc.js').SendMode} SendMode */
+/** @typedef {import('../ipc.js').ModelChoice} ModelChoice */
 /** @typedef {import('./conversation.js').MessageViews} MessageViews */
 /** @typedef {{ scrollTo?: string | null, keepScroll?: boolean, stayAtBottom?: boolean }} ShowOptions */
 
@@ -20,12 +22,14 @@ const SLICE = 40;
  *   empty: HTMLElement,
  *   views: MessageViews,
  *   isBusy: () => boolean,
- *   send: (text: string, mode: SendMode) => void,
+ *   send: (text: string, mode: SendMode, model?: ModelChoice) => void,
  *   showVersion: (messageId: string) => void,
  *   openSettings: () => void,
+ *   profileName: (id: string) => string,
+ *   pickModel: (anchor: HTMLElement, onPick: (choice: ModelChoice) => void) => void,
  * }} deps
  */
-export function createTranscript({ log, empty, views, isBusy, send, showVersion, openSettings }) {
+export function createTranscript({ log, empty, views, isBusy, send, showVersion, openSettings, profileName, pickModel }) {
   /**
    * The "‹ 2 / 3 ›" control for a message with several versions.
    * @param {StoredMessage} m
@@ -72,8 +76,9 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
    * @param {StoredMessage} m
    * @param {boolean} isLast
    * @param {ConversationView} conversation
+   * @param {boolean} severalProfiles whether its replies came through more than one profile
    */
-  function storedArticle(m, isLast, conversation) {
+  function storedArticle(m, isLast, conversation, severalProfiles) {
     const actions = el('div', 'msg-actions');
     if (m.versions.length > 1) actions.append(versionControl(m));
     if (m.role === 'user') {
@@ -88,6 +93,20 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
     const article = views.storedReply(m, { retry: regenerate, openSettings });
     if (isLast && m.status !== 'streaming' && m.status !== 'error') {
       actions.append(button('ghost small-button', m.status === 'complete' ? 'Regenerate' : 'Retry', regenerate));
+    }
+    if (isLast && m.status !== 'streaming') {
+      const other = button('ghost small-button', 'Regenerate with…', () => {
+        if (!isBusy()) pickModel(other, (choice) => send(question(), { kind: 'regenerate', messageId: m.id }, choice));
+      });
+      other.setAttribute('aria-haspopup', 'listbox');
+      other.setAttribute('aria-expanded', 'false');
+      actions.append(other);
+    }
+    if (m.model) {
+      const writer = severalProfiles && m.profile ? `${m.model} · ${profileName(m.profile)}` : m.model;
+      const tag = el('span', 'meta model-tag', writer);
+      tag.title = `Written by ${m.model}${m.profile ? ` through ${profileName(m.profile)}` : ''}`;
+      actions.append(tag);
     }
     if (m.completionTokens !== null) actions.append(el('span', 'meta', `${m.promptTokens ?? 0} tokens in, ${m.completionTokens} out`));
     article.append(actions);
@@ -122,6 +141,7 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
     clear();
     empty.hidden = conversation.messages.length > 0;
     const messages = conversation.messages;
+    const severalProfiles = new Set(messages.filter((m) => m.role === 'assistant' && m.profile).map((m) => m.profile)).size > 1;
     let start = Math.max(0, messages.length - SLICE);
     if (options.scrollTo) {
       const at = messages.findIndex((m) => m.id === options.scrollTo);
@@ -130,7 +150,7 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
     /** @param {number} from @param {number} to @param {Node | null} before */
     const renderRange = (from, to, before) => {
       const frag = document.createDocumentFragment();
-      for (let i = from; i < to; i++) frag.append(storedArticle(messages[i], i === messages.length - 1, conversation));
+      for (let i = from; i < to; i++) frag.append(storedArticle(messages[i], i === messages.length - 1, conversation, severalProfiles));
       log.insertBefore(frag, before);
     };
     renderRange(start, messages.length, null);

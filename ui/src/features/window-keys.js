@@ -1,5 +1,6 @@
 // The main window's keys: Escape stops a reply (unless the settings are open: there it closes
-// them), Ctrl+N starts a new chat, Ctrl+K opens the search, Ctrl+Q quits. Cmd on macOS.
+// them), Ctrl+N starts a new chat, Ctrl+K opens the search, Ctrl+/ (or Ctrl+Shift+M) opens the
+// model picker, Ctrl+Q quits. Cmd on macOS.
 
 /**
  * @param {{
@@ -9,6 +10,7 @@
  *   newChat: () => void,
  *   searchOpen: () => boolean,
  *   openSearch: () => void,
+ *   openModelPicker: () => void,
  *   quit: () => void,
  * }} actions
  */
@@ -27,6 +29,10 @@ export function bindWindowKeys(actions) {
     if (key === 'q') {
       event.preventDefault();
       actions.quit();
+    }
+    if (key === '/' || (key === 'm' && event.shiftKey)) {
+      event.preventDefault();
+      actions.openModelPicker();
     }
     if (key === 'k') {
       event.preventDefault();
