@@ -5,7 +5,7 @@
 // check on the servers' side where each request (and each key) went.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keys } from './webdriver.mjs';
 import { mockStats, startMock, startStack } from './harness.mjs';
@@ -98,6 +98,11 @@ test('at start-up, a local server the probe finds is offered in a notice', async
   assert.equal(await notNow.text(), 'Not now');
   await notNow.click();
   assert.equal(await (await app.find('#notice')).displayed(), false);
+  // Turned down for good: the window state remembers it for the next start.
+  const remembered = () => {
+    try { return JSON.parse(readFileSync(join(stack.dataDir, 'ui-state.json'), 'utf8')).main?.dismissedLocalServers ?? []; } catch { return []; }
+  };
+  await app.waitFor(async () => remembered().includes(local.base), { what: 'the turned-down offer to be remembered' });
 });
 
 test('a provider added in Settings, with its key, is listed with what it is and where its key goes', async () => {

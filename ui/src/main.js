@@ -105,7 +105,13 @@ async function boot() {
   }
   // Off the critical path: after the first paint, look for local servers to offer.
   requestAnimationFrame(() => setTimeout(() => {
-    offerLocalServers({ probe: settings.probeLocalServers, add: settings.addLocalServer, showNotice });
+    offerLocalServers({
+      probe: settings.probeLocalServers,
+      dismissed: windowState.dismissedLocalServers,
+      remember: windowState.dismissLocalServers,
+      add: settings.addLocalServer,
+      showNotice,
+    });
   }, 0));
 }
 

@@ -4,4 +4,8 @@ export type UiState = {
 /**
  * The conversation the main window showed last, reopened at start.
  */
-lastConversation: string | null, };
+lastConversation: string | null, 
+/**
+ * Local servers (base URLs) whose start-up offer the user turned down.
+ */
+dismissedLocalServers: Array<string>, };

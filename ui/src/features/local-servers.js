@@ -9,33 +9,17 @@ import { errorMessage } from '../errors.js';
 /** @typedef {import('../ipc.js').LocalServer} LocalServer */
 /** @typedef {import('../ipc.js').Profile} Profile */
 
-/** Where the dismissed servers' addresses are remembered; not a secret, not history. */
-const DISMISSED = 'palaver.dismissedLocalServers';
-
-/** @returns {string[]} */
-function dismissed() {
-  try {
-    const list = JSON.parse(localStorage.getItem(DISMISSED) ?? '[]');
-    return Array.isArray(list) ? list.filter((x) => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-/** @param {string[]} urls */
-function remember(urls) {
-  try { localStorage.setItem(DISMISSED, JSON.stringify([...new Set([...dismissed(), ...urls])])); } catch { /* the offer comes back next time */ }
-}
-
 /**
  * @param {{
  *   probe: () => Promise<LocalServer[]>,
+ *   dismissed: () => Promise<string[]>,
+ *   remember: (urls: string[]) => void,
  *   add: (server: LocalServer) => Promise<Profile | null>,
  *   showNotice: (text: string, options?: { actions?: HTMLButtonElement[], dismiss?: string, onDismiss?: () => void }) => void,
  * }} deps
  */
-export async function offerLocalServers({ probe, add, showNotice }) {
-  const skip = dismissed();
+export async function offerLocalServers({ probe, dismissed, remember, add, showNotice }) {
+  const skip = await dismissed();
   const servers = (await probe()).filter((s) => !skip.includes(s.baseUrl));
   const server = servers[0];
   if (!server) return;

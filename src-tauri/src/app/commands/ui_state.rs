@@ -1,4 +1,5 @@
-//! What belongs to the main window alone — which conversation was open — kept by
+//! What belongs to the main window alone — which conversation was open, which local-server
+//! offers were turned down — kept by
 //! tauri-plugin-store in `ui-state.json` beside the settings. What the terminal needs too
 //! (server, model, prompt) is in the core's settings file instead; nothing here is ever
 //! needed to answer a question, so a lost or unreadable file only means starting afresh.
@@ -20,6 +21,8 @@ const KEY: &str = "main";
 pub struct UiState {
     /// The conversation the main window showed last, reopened at start.
     pub last_conversation: Option<String>,
+    /// Local servers (base URLs) whose start-up offer the user turned down.
+    pub dismissed_local_servers: Vec<String>,
 }
 
 fn storage_error(e: tauri_plugin_store::Error) -> CommandError {
