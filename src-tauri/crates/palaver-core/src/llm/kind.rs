@@ -3,9 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The kind of server a profile talks to: how requests are shaped and authenticated.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ts_rs::TS,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum ApiKind {
     /// OpenAI Chat Completions (`/chat/completions`, `Authorization: Bearer`), spoken by
@@ -54,7 +52,7 @@ impl ApiKind {
 }
 
 /// OpenAI's reasoning models, whose reasoning summaries stream only over Responses.
-fn is_openai_reasoning(model: &str) -> bool {
+pub(crate) fn is_openai_reasoning(model: &str) -> bool {
     let model = model.trim().to_ascii_lowercase();
     ["o1", "o3", "o4", "gpt-5"].iter().any(|family| {
         model == *family
