@@ -6,8 +6,10 @@
 //! - Every wait is bounded by the idle timeout: for the response headers and between any two
 //!   reads. Any bytes count, keep-alive comments included: the timeout is about silence. There is deliberately no total-request timeout: a healthy answer may take minutes.
 //! - A request is retried only before anything was shown: connect errors, 408, 409, 429
-//!   (not `insufficient_quota`) and 5xx, honouring `Retry-After` up to a cap. Once the
-//!   status is 200 nothing is ever sent again.
+//!   (not `insufficient_quota`) and 5xx (Anthropic's 529 included), honouring
+//!   `Retry-After` up to a cap; and a 200 stream whose first event says the server is
+//!   overloaded (Anthropic's `overloaded_error`), since nothing reached the reader. Once
+//!   any text or thinking was delivered, nothing is ever sent again.
 //! - Dropping the future returned by [`LlmClient::stream_chat`] drops the response, which
 //!   closes the connection at once, so the server stops generating. That is how callers
 //!   cancel (`tokio::select!` against a token or Ctrl-C).
@@ -199,8 +201,39 @@ impl LlmClient {
         let protocol = endpoint.protocol_for(&request.model);
         let result = async {
             let prepared = protocol::chat_request(endpoint, request, protocol)?;
-            let response = self.send_with_retries(&prepared, protocol).await?;
-            self.read_answer(response, protocol, sink).await
+            let mut attempt = 0;
+            loop {
+                let response = self
+                    .send_with_retries(&prepared, protocol, &mut attempt)
+                    .await?;
+                let mut decoder = Decoder::new(protocol);
+                let mut watched = Watched {
+                    sink: &mut *sink,
+                    shown: false,
+                };
+                let outcome = self.read_answer(response, &mut decoder, &mut watched).await;
+                let shown = watched.shown;
+                // A server that says it is overloaded before the first token (Anthropic
+                // sends that as an event after the 200) is asked again, like a 529.
+                let delay = match &outcome {
+                    Err(_) if !shown && decoder.failed_transiently() => {
+                        self.options.retry.backoff(attempt, None)
+                    }
+                    _ => None,
+                };
+                match delay {
+                    Some(delay) => {
+                        tracing::info!(
+                            attempt,
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying a stream that was overloaded before its first token"
+                        );
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                    }
+                    None => return outcome,
+                }
+            }
         }
         .await;
         result.map_err(|e| endpoint.explain(e.scrubbed(secret)))
@@ -210,9 +243,9 @@ impl LlmClient {
         &self,
         prepared: &protocol::Prepared,
         protocol: Protocol,
+        attempt: &mut u32,
     ) -> Result<reqwest::Response, ChatError> {
         let url = &prepared.url;
-        let mut attempt = 0;
         loop {
             let builder = self
                 .http
@@ -237,18 +270,18 @@ impl LlmClient {
                     }
                 };
             let delay = retryable
-                .then(|| self.options.retry.backoff(attempt, retry_after))
+                .then(|| self.options.retry.backoff(*attempt, retry_after))
                 .flatten();
             match delay {
                 Some(delay) => {
                     tracing::info!(
-                        attempt,
+                        attempt = *attempt,
                         kind = %error.kind,
                         delay_ms = delay.as_millis() as u64,
                         "retrying the request"
                     );
                     tokio::time::sleep(delay).await;
-                    attempt += 1;
+                    *attempt += 1;
                 }
                 None => return Err(error),
             }
@@ -258,9 +291,10 @@ impl LlmClient {
     async fn read_answer(
         &self,
         response: reqwest::Response,
-        protocol: Protocol,
+        decoder: &mut Decoder,
         sink: &mut dyn StreamSink,
     ) -> Result<FinishReason, ChatError> {
+        let protocol = decoder.protocol();
         let content_type = response
             .headers()
             .get(CONTENT_TYPE)
@@ -296,13 +330,7 @@ impl LlmClient {
                 "The server answered with a web page instead of an event stream — is the base URL an API endpoint (it usually ends in /v1)?",
             ));
         }
-        read_event_stream_for(
-            protocol,
-            response.bytes_stream(),
-            self.options.limits(),
-            sink,
-        )
-        .await
+        read_events(decoder, response.bytes_stream(), self.options.limits(), sink).await
     }
 }
 
@@ -330,7 +358,19 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let mut decoder = Decoder::new(protocol);
+    read_events(&mut Decoder::new(protocol), bytes, limits, sink).await
+}
+
+async fn read_events<S, E>(
+    decoder: &mut Decoder,
+    bytes: S,
+    limits: StreamLimits,
+    sink: &mut dyn StreamSink,
+) -> Result<FinishReason, ChatError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
     let idle = limits.idle_timeout;
     let activity = Activity::default();
     let mut events = Lines::new(bytes, limits.max_event_bytes, activity.clone()).eventsource();
@@ -412,6 +452,26 @@ where
     }
     sink.flush();
     Ok(finish.unwrap_or(FinishReason::Stop))
+}
+
+/// A sink that notes whether any text (answer or thinking) reached the one it wraps: after
+/// that, a request is never sent again.
+struct Watched<'s> {
+    sink: &'s mut dyn StreamSink,
+    shown: bool,
+}
+
+impl StreamSink for Watched<'_> {
+    fn event(&mut self, event: StreamEvent) {
+        self.shown |= matches!(event, StreamEvent::Delta(_) | StreamEvent::Reasoning(_));
+        self.sink.event(event);
+    }
+    fn flush(&mut self) {
+        self.sink.flush();
+    }
+    fn idle(&mut self) {
+        self.sink.idle();
+    }
 }
 
 /// How much more text a reply may bring.

@@ -178,5 +178,8 @@ pub(crate) fn kind_for_code(code: Option<&str>, message: &str) -> Option<ErrorKi
     {
         return Some(ErrorKind::ContextTooLong);
     }
-    None
+    match code {
+        Some("invalid_request_error" | "not_found_error") => Some(ErrorKind::BadRequest),
+        _ => None,
+    }
 }

@@ -149,6 +149,8 @@ struct UsageWire {
 #[derive(Debug, Default)]
 pub(crate) struct Decoder {
     input_tokens: u64,
+    /// The stream ended with an `overloaded_error` event.
+    overloaded: bool,
 }
 
 impl Decoder {
@@ -212,6 +214,7 @@ impl Decoder {
                 let code = error.and_then(|e| e.code());
                 let mut failure = mid_stream_error(code, error.and_then(|e| e.message()));
                 if code == Some("overloaded_error") {
+                    self.overloaded = true;
                     failure.message = format!(
                         "Anthropic is overloaded and stopped the answer — try again in a moment. ({})",
                         failure.message
@@ -223,6 +226,13 @@ impl Decoder {
             _ => {}
         }
         Ok(Payload::Chunk(content))
+    }
+}
+
+impl Decoder {
+    /// Whether the stream ended because Anthropic was overloaded.
+    pub(crate) fn overloaded(&self) -> bool {
+        self.overloaded
     }
 }
 

@@ -233,6 +233,23 @@ impl Decoder {
         }
     }
 
+    pub(crate) fn protocol(&self) -> Protocol {
+        match self {
+            Decoder::ChatCompletions => Protocol::ChatCompletions,
+            Decoder::Messages(_) => Protocol::Messages,
+            Decoder::Responses(_) => Protocol::Responses,
+        }
+    }
+
+    /// Whether the stream failed with an error that asking again may cure (the server was
+    /// overloaded), rather than one about the request.
+    pub(crate) fn failed_transiently(&self) -> bool {
+        match self {
+            Decoder::Messages(decoder) => decoder.overloaded(),
+            Decoder::ChatCompletions | Decoder::Responses(_) => false,
+        }
+    }
+
     /// Reads one event: its `event:` name (`message` when it had none) and its data.
     pub(crate) fn decode<'a>(
         &mut self,
