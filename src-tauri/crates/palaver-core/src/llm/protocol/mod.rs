@@ -121,7 +121,7 @@ fn azure_url(endpoint: &Endpoint, segments: &[&str]) -> Url {
     let mut url = endpoint.base_url().clone();
     let ends_in_openai = url
         .path_segments()
-        .and_then(|s| s.filter(|s| !s.is_empty()).next_back())
+        .and_then(|mut s| s.rfind(|s| !s.is_empty()))
         .is_some_and(|last| last.eq_ignore_ascii_case("openai"));
     if let Ok(mut path) = url.path_segments_mut() {
         path.pop_if_empty();
