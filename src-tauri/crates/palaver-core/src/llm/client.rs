@@ -330,7 +330,13 @@ impl LlmClient {
                 "The server answered with a web page instead of an event stream — is the base URL an API endpoint (it usually ends in /v1)?",
             ));
         }
-        read_events(decoder, response.bytes_stream(), self.options.limits(), sink).await
+        read_events(
+            decoder,
+            response.bytes_stream(),
+            self.options.limits(),
+            sink,
+        )
+        .await
     }
 }
 
