@@ -7,9 +7,9 @@
 //!   reads. Any bytes count, keep-alive comments included: the timeout is about silence. There is deliberately no total-request timeout: a healthy answer may take minutes.
 //! - A request is retried only before anything was shown: connect errors, 408, 409, 429
 //!   (not `insufficient_quota`) and 5xx (Anthropic's 529 included), honouring
-//!   `Retry-After` up to a cap; and a 200 stream whose first event says the server is
-//!   overloaded (Anthropic's `overloaded_error`), since nothing reached the reader. Once
-//!   any text or thinking was delivered, nothing is ever sent again.
+//!   `Retry-After` up to a cap; and a 200 stream that fails with Anthropic's
+//!   `overloaded_error` before any text. Once any text or thinking was delivered, nothing
+//!   is ever sent again.
 //! - Dropping the future returned by [`LlmClient::stream_chat`] drops the response, which
 //!   closes the connection at once, so the server stops generating. That is how callers
 //!   cancel (`tokio::select!` against a token or Ctrl-C).
