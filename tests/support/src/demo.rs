@@ -367,6 +367,76 @@ mod tests {
         assert!(split_tokens(text).len() > 3);
     }
 
+    fn recorded(method: &str, path: &str, body: serde_json::Value) -> RecordedRequest {
+        RecordedRequest {
+            method: method.into(),
+            path: path.into(),
+            headers: Vec::new(),
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    fn written(reply: &Reply) -> String {
+        reply
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                crate::Step::Write(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_path_is_answered_in_its_protocol_naming_the_model() {
+        let options = DemoOptions::default();
+        let user = serde_json::json!([{"role": "user", "content": "Hi"}]);
+        let messages = reply(
+            &recorded(
+                "POST",
+                "/v1/messages",
+                serde_json::json!({"model": "claude-x", "messages": user}),
+            ),
+            &options,
+        );
+        assert!(written(&messages).contains("event: message_stop"));
+        assert!(written(&messages).contains(r#""text":"claude-x""#));
+        let responses = reply(
+            &recorded(
+                "POST",
+                "/v1/responses",
+                serde_json::json!({"model": "o4-mini", "input": user}),
+            ),
+            &options,
+        );
+        assert!(written(&responses).contains("event: response.completed"));
+        let azure = reply(
+            &recorded(
+                "POST",
+                "/openai/deployments/dep-1/chat/completions?api-version=2024-10-21",
+                serde_json::json!({"messages": user}),
+            ),
+            &options,
+        );
+        assert!(written(&azure).contains(r#""content":"dep-1""#));
+        assert!(written(&azure).ends_with(DONE));
+    }
+
+    #[test]
+    fn errors_take_the_protocols_shape() {
+        let user = serde_json::json!([{"role": "user", "content": "[529]"}]);
+        let r = reply(
+            &recorded(
+                "POST",
+                "/v1/messages",
+                serde_json::json!({"model": "c", "messages": user}),
+            ),
+            &DemoOptions::default(),
+        );
+        assert_eq!(r.status, 529);
+        assert!(written(&r).contains(r#""type":"overloaded_error""#));
+    }
+
     #[test]
     fn long_tag_is_parsed() {
         assert_eq!(long_count("please [long 2500] thanks"), Some(2500));

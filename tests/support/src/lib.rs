@@ -209,6 +209,8 @@ impl Reply {
 
 /// `GET` this path for `{requests, disconnects, completed, lastRequest}` as JSON: how
 /// out-of-process tests (the desktop end-to-end suite) check what the server saw.
+/// `lastRequest` says whether each key header (`authorization`, `xApiKey`, `apiKey`) was
+/// present, never its value.
 pub const STATS_PATH: &str = "/_mock/stats";
 
 pub const DONE: &str = "data: [DONE]\n\n";
@@ -341,6 +343,8 @@ impl Shared {
                 "lastRequest": requests.last().map(|r| serde_json::json!({
                     "method": r.method, "path": r.path, "body": r.json(),
                     "authorization": r.header("authorization").is_some(),
+                    "xApiKey": r.header("x-api-key").is_some(),
+                    "apiKey": r.header("api-key").is_some(),
                 })),
             });
             return Reply::status(200, "application/json", &stats.to_string());
