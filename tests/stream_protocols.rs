@@ -499,6 +499,25 @@ mod anthropic_messages {
         assert_eq!(sink.text(), "Still here");
     }
 
+    #[tokio::test]
+    async fn a_whole_json_answer_instead_of_a_stream_is_explained() {
+        let body = r#"{"type":"message","content":[{"type":"text","text":"Whole"}],"stop_reason":"end_turn"}"#;
+        let (sink, result) = run(KIND, Reply::status(200, "application/json", body)).await;
+        let err = result.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Protocol);
+        assert!(
+            err.message.contains("instead of an event stream"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains(r#""stop_reason":"end_turn""#),
+            "{}",
+            err.message
+        );
+        assert!(sink.events.is_empty());
+    }
+
     async fn http_error(reply: Reply) -> ChatError {
         let (sink, result) = run(KIND, reply).await;
         assert!(sink.events.is_empty());
