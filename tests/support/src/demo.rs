@@ -1,5 +1,11 @@
 //! The demo assistant: what the mock server answers when nothing was scripted.
 //!
+//! It answers in the protocol the path asks for: `POST …/chat/completions` (also Azure's
+//! `…/openai/deployments/NAME/chat/completions?api-version=…`) in Chat Completions,
+//! `POST …/messages` in Anthropic Messages, `POST …/responses` in OpenAI Responses; errors
+//! come in that protocol's JSON shape. Every answer starts with the model it was asked for
+//! (“mock-small here.”), so a test can see which model answered.
+//!
 //! Tags in the last user message pick the behaviour, so an end-to-end test (or a person
 //! trying the app) can provoke every path from the composer:
 //!
@@ -8,19 +14,23 @@
 //! | (none) | a short markdown answer with a list and a code block, token by token |
 //! | `[long N]` | N generated tokens (see [`crate::token`]) |
 //! | `[slow]` | the default answer at 150 ms a token |
-//! | `[reasoning]` | thinking tokens (`reasoning_content`), then the answer |
-//! | `[401]`, `[429]`, `[500]`, `[quota]` | that HTTP error, OpenAI-style |
-//! | `[midstream-error]` | a few tokens, then an `error` object in the stream |
+//! | `[reasoning]` | thinking tokens (`reasoning_content`, `thinking_delta`, reasoning summary), then the answer |
+//! | `[401]`, `[429]`, `[500]`, `[quota]` | that HTTP error, in the protocol's shape |
+//! | `[529]` | 529, Anthropic's “overloaded” (an OpenAI-style 529 elsewhere) |
+//! | `[midstream-error]` | a few tokens, then the protocol's error event |
 //! | `[interrupt]` | a few tokens, then the connection closes without a finish |
 //! | `[stall]` | a few tokens, then nothing, with the connection open |
 //! | `[xss]` | markdown carrying script tags, event handlers, a `javascript:` link, a remote image |
 //! | `[length]` | a short answer ending with `finish_reason: length` |
 //!
-//! `GET /v1/models` lists two models. With `require_key`, requests without
-//! `Authorization: Bearer <key>` get a 401.
+//! `GET …/models` (also Azure's `…/openai/models`) lists [`DemoOptions::models`], in a shape
+//! every client reads (`data[].id`, Anthropic's `display_name` and `has_more`). With
+//! `require_key`, requests that carry the key in none of `Authorization: Bearer`,
+//! `x-api-key` or `api-key` get a 401.
 
 use crate::{
-    chunk, finish_chunk, reasoning_chunk, role_chunk, usage_chunk, RecordedRequest, Reply, DONE,
+    anthropic, chunk, finish_chunk, reasoning_chunk, responses, role_chunk, usage_chunk,
+    RecordedRequest, Reply, Wire, DONE,
 };
 use std::time::Duration;
 
@@ -28,8 +38,10 @@ use std::time::Duration;
 pub struct DemoOptions {
     /// Pause between tokens of the default answer.
     pub token_delay: Duration,
-    /// When set, requests must carry this bearer key.
+    /// When set, requests must carry this key.
     pub require_key: Option<String>,
+    /// The ids `GET …/models` lists.
+    pub models: Vec<String>,
 }
 
 impl Default for DemoOptions {
@@ -37,17 +49,18 @@ impl Default for DemoOptions {
         DemoOptions {
             token_delay: Duration::from_millis(30),
             require_key: None,
+            models: MODELS.iter().map(|m| (*m).to_owned()).collect(),
         }
     }
 }
 
 pub const MODELS: [&str; 2] = ["mock-small", "mock-large"];
 
-/// The default answer, split into tokens the way a model would stream it.
-pub fn default_answer(question: &str) -> Vec<String> {
+/// The default answer from `model`, split into tokens the way a model would stream it.
+pub fn default_answer(model: &str, question: &str) -> Vec<String> {
     let topic: String = question.chars().take(60).collect();
     let text = format!(
-        "Here is a short answer about “{}”.\n\n\
+        "{} here. Here is a short answer about “{}”.\n\n\
          Three things to know:\n\n\
          1. **Streaming** shows each token as it arrives.\n\
          2. *Markdown* is rendered once a block is complete.\n\
@@ -55,9 +68,18 @@ pub fn default_answer(question: &str) -> Vec<String> {
          ```rust\nfn main() {{\n    println!(\"Hello, Palaver!\");\n}}\n```\n\n\
          | Feature | Status |\n|---|---|\n| Keyring | ✔ |\n| Offline history | ✔ |\n\n\
          That is all — ask a follow-up any time.",
+        model_name(model),
         topic.trim()
     );
     split_tokens(&text)
+}
+
+fn model_name(model: &str) -> &str {
+    if model.trim().is_empty() {
+        "mock"
+    } else {
+        model.trim()
+    }
 }
 
 /// Splits text into word-sized tokens that keep their leading whitespace.
@@ -76,29 +98,115 @@ pub fn split_tokens(text: &str) -> Vec<String> {
     tokens
 }
 
+/// The last user message of a Chat Completions or Messages (`messages`) or Responses
+/// (`input`) body.
 fn last_user_message(request: &RecordedRequest) -> String {
     let body = request.json();
-    body["messages"]
+    let messages = body["messages"]
         .as_array()
+        .or_else(|| body["input"].as_array());
+    messages
         .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
         .and_then(|m| m["content"].as_str())
         .unwrap_or("")
         .to_owned()
 }
 
-fn stream_tokens(tokens: &[String], delay: Duration) -> Reply {
-    let mut reply = Reply::sse().write(role_chunk());
-    for t in tokens {
-        reply = reply.write(chunk(t)).pause(delay);
+/// The model a chat request names: the body's `model`, else Azure's deployment.
+fn requested_model(request: &RecordedRequest, path: &str) -> String {
+    if let Some(model) = request.json()["model"].as_str() {
+        return model.to_owned();
     }
-    reply
+    path.split("/deployments/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("")
+        .to_owned()
 }
 
-fn finish(reply: Reply, reason: &str, completion_tokens: usize) -> Reply {
+/// How each protocol frames the pieces of an answer.
+impl Wire {
+    fn start(self) -> String {
+        match self {
+            Wire::ChatCompletions => role_chunk(),
+            Wire::Anthropic => anthropic::head(12),
+            Wire::Responses => responses::created() + &responses::output_item_added(),
+        }
+    }
+
+    fn text(self, text: &str) -> String {
+        match self {
+            Wire::ChatCompletions => chunk(text),
+            Wire::Anthropic => anthropic::text_delta(text),
+            Wire::Responses => responses::text_delta(text),
+        }
+    }
+
+    fn thinking(self, text: &str) -> String {
+        match self {
+            Wire::ChatCompletions => reasoning_chunk("reasoning_content", text),
+            Wire::Anthropic => anthropic::thinking_delta(text),
+            Wire::Responses => responses::summary_delta(0, text),
+        }
+    }
+
+    /// The end of an answer that stopped normally (`length == false`) or at its cap.
+    fn end(self, length: bool, completion_tokens: u64) -> String {
+        match self {
+            Wire::ChatCompletions => {
+                finish_chunk(if length { "length" } else { "stop" })
+                    + &usage_chunk(12, completion_tokens)
+                    + DONE
+            }
+            Wire::Anthropic => anthropic::tail(
+                if length { "max_tokens" } else { "end_turn" },
+                completion_tokens,
+            ),
+            Wire::Responses if length => {
+                responses::incomplete("max_output_tokens", 12, completion_tokens)
+            }
+            Wire::Responses => responses::completed(12, completion_tokens),
+        }
+    }
+
+    fn midstream_error(self) -> String {
+        let message = "The model crashed while generating (mock).";
+        match self {
+            Wire::ChatCompletions => crate::event(&serde_json::json!({
+                "error": { "message": message, "type": "server_error" }
+            })),
+            Wire::Anthropic => anthropic::error_event("overloaded_error", "Overloaded (mock)."),
+            Wire::Responses => responses::failed("server_error", message),
+        }
+    }
+
+    /// An HTTP error in the protocol's JSON shape. `kind` is OpenAI's error type; Anthropic
+    /// gets its own name for it.
+    fn error(self, status: u16, message: &str, kind: &str, code: Option<&str>) -> Reply {
+        match self {
+            Wire::Anthropic => {
+                let kind = match status {
+                    401 => "authentication_error",
+                    403 => "permission_error",
+                    404 => "not_found_error",
+                    429 => "rate_limit_error",
+                    529 => "overloaded_error",
+                    500..=599 => "api_error",
+                    _ => "invalid_request_error",
+                };
+                anthropic::error_reply(status, kind, message)
+            }
+            Wire::ChatCompletions | Wire::Responses => Reply::error(status, message, kind, code),
+        }
+    }
+}
+
+fn stream_tokens(wire: Wire, tokens: &[String], delay: Duration) -> Reply {
+    let mut reply = Reply::sse().write(wire.start());
+    for t in tokens {
+        reply = reply.write(wire.text(t)).pause(delay);
+    }
     reply
-        .write(finish_chunk(reason))
-        .write(usage_chunk(12, completion_tokens as u64))
-        .write(DONE)
 }
 
 fn long_count(prompt: &str) -> Option<usize> {
@@ -107,11 +215,43 @@ fn long_count(prompt: &str) -> Option<usize> {
     prompt[start..end].trim().parse().ok()
 }
 
+/// Whether the request carries `key` the way any of the protocols sends it.
+fn carries_key(request: &RecordedRequest, key: &str) -> bool {
+    request.header("authorization") == Some(format!("Bearer {key}").as_str())
+        || request.header("x-api-key") == Some(key)
+        || request.header("api-key") == Some(key)
+}
+
+fn model_list(options: &DemoOptions) -> Reply {
+    let data: Vec<_> = options
+        .models
+        .iter()
+        .map(|id| {
+            serde_json::json!({
+                "id": id, "object": "model", "type": "model", "owned_by": "mock",
+                "display_name": id, "created_at": "2025-01-01T00:00:00Z"
+            })
+        })
+        .collect();
+    let body = serde_json::json!({
+        "object": "list", "data": data, "has_more": false,
+        "first_id": options.models.first(), "last_id": options.models.last()
+    });
+    Reply::status(200, "application/json", &body.to_string())
+}
+
 pub fn reply(request: &RecordedRequest, options: &DemoOptions) -> Reply {
+    let path = request.path.split('?').next().unwrap_or("");
+    let wire = if path.ends_with("/messages") {
+        Wire::Anthropic
+    } else if path.ends_with("/responses") {
+        Wire::Responses
+    } else {
+        Wire::ChatCompletions
+    };
     if let Some(key) = &options.require_key {
-        let expected = format!("Bearer {key}");
-        if request.header("authorization") != Some(expected.as_str()) {
-            return Reply::error(
+        if !carries_key(request, key) {
+            return wire.error(
                 401,
                 "Incorrect API key provided. You can find your API key in your account settings.",
                 "invalid_request_error",
@@ -119,16 +259,14 @@ pub fn reply(request: &RecordedRequest, options: &DemoOptions) -> Reply {
             );
         }
     }
-    if request.method == "GET" && request.path.ends_with("/models") {
-        let data: Vec<_> = MODELS
-            .iter()
-            .map(|id| serde_json::json!({ "id": id, "object": "model", "owned_by": "mock" }))
-            .collect();
-        let body = serde_json::json!({ "object": "list", "data": data });
-        return Reply::status(200, "application/json", &body.to_string());
+    if request.method == "GET" && path.ends_with("/models") {
+        return model_list(options);
     }
-    if !(request.method == "POST" && request.path.ends_with("/chat/completions")) {
-        return Reply::error(
+    let is_chat = path.ends_with("/chat/completions")
+        || path.ends_with("/messages")
+        || path.ends_with("/responses");
+    if !(request.method == "POST" && is_chat) {
+        return wire.error(
             404,
             &format!("Unknown path {}", request.path),
             "invalid_request_error",
@@ -138,11 +276,11 @@ pub fn reply(request: &RecordedRequest, options: &DemoOptions) -> Reply {
 
     let prompt = last_user_message(request);
     let delay = options.token_delay;
-    let answer = default_answer(&prompt);
+    let answer = default_answer(&requested_model(request, path), &prompt);
     let first_few = &answer[..answer.len().min(8)];
 
     if prompt.contains("[401]") {
-        return Reply::error(
+        return wire.error(
             401,
             "Incorrect API key provided: sk-mock************************wxyz.",
             "invalid_request_error",
@@ -150,16 +288,17 @@ pub fn reply(request: &RecordedRequest, options: &DemoOptions) -> Reply {
         );
     }
     if prompt.contains("[429]") {
-        return Reply::error(
-            429,
-            "Rate limit reached for requests. Please try again in 7s.",
-            "requests",
-            Some("rate_limit_exceeded"),
-        )
-        .header("retry-after", "7");
+        return wire
+            .error(
+                429,
+                "Rate limit reached for requests. Please try again in 7s.",
+                "requests",
+                Some("rate_limit_exceeded"),
+            )
+            .header("retry-after", "7");
     }
     if prompt.contains("[quota]") {
-        return Reply::error(
+        return wire.error(
             429,
             "You exceeded your current quota, please check your plan and billing details.",
             "insufficient_quota",
@@ -167,55 +306,54 @@ pub fn reply(request: &RecordedRequest, options: &DemoOptions) -> Reply {
         );
     }
     if prompt.contains("[500]") {
-        return Reply::error(
+        return wire.error(
             500,
             "The server had an error while processing your request.",
             "server_error",
             None,
         );
     }
+    if prompt.contains("[529]") {
+        return wire.error(529, "Overloaded", "server_error", None);
+    }
     if prompt.contains("[midstream-error]") {
-        return stream_tokens(first_few, delay).write(crate::event(&serde_json::json!({
-            "error": { "message": "The model crashed while generating (mock).", "type": "server_error" }
-        })));
+        return stream_tokens(wire, first_few, delay).write(wire.midstream_error());
     }
     if prompt.contains("[interrupt]") {
-        return stream_tokens(first_few, delay).close_delimited();
+        return stream_tokens(wire, first_few, delay).close_delimited();
     }
     if prompt.contains("[stall]") {
-        return stream_tokens(first_few, delay).stall();
+        return stream_tokens(wire, first_few, delay).stall();
     }
     if prompt.contains("[reasoning]") {
-        let mut reply = Reply::sse().write(role_chunk());
+        let mut reply = Reply::sse().write(wire.start());
         for t in split_tokens("Let me think. The user wants a demo of thinking tokens, so I reason first and answer after.") {
-            reply = reply.write(reasoning_chunk("reasoning_content", &t)).pause(delay);
+            reply = reply.write(wire.thinking(&t)).pause(delay);
         }
         for t in &answer {
-            reply = reply.write(chunk(t)).pause(delay);
+            reply = reply.write(wire.text(t)).pause(delay);
         }
-        return finish(reply, "stop", answer.len());
+        return reply.write(wire.end(false, answer.len() as u64));
     }
     if prompt.contains("[xss]") {
         let text = "Harmless text.\n\n<script>window.__pwned = true</script>\n\n<img src=x onerror=\"window.__pwned = true\">\n\n[click me](javascript:window.__pwned=true)\n\n![tracker](https://tracker.example/pixel.png)\n\nEnd of reply.";
-        return finish(stream_tokens(&split_tokens(text), delay), "stop", 30);
+        return stream_tokens(wire, &split_tokens(text), delay).write(wire.end(false, 30));
     }
     if prompt.contains("[length]") {
-        return finish(stream_tokens(first_few, delay), "length", first_few.len());
+        return stream_tokens(wire, first_few, delay).write(wire.end(true, first_few.len() as u64));
     }
     if let Some(n) = long_count(&prompt) {
         return Reply::sse()
-            .write(role_chunk())
-            .tokens(n, 16 * 1024, Duration::ZERO)
-            .write(finish_chunk("stop"))
-            .write(usage_chunk(12, n as u64))
-            .write(DONE);
+            .write(wire.start())
+            .tokens_as(wire, n, 16 * 1024, Duration::ZERO)
+            .write(wire.end(false, n as u64));
     }
     let delay = if prompt.contains("[slow]") {
         Duration::from_millis(150)
     } else {
         delay
     };
-    finish(stream_tokens(&answer, delay), "stop", answer.len())
+    stream_tokens(wire, &answer, delay).write(wire.end(false, answer.len() as u64))
 }
 
 #[cfg(test)]
@@ -227,6 +365,76 @@ mod tests {
         let text = "Hello there,\n\nworld  of tokens.";
         assert_eq!(split_tokens(text).concat(), text);
         assert!(split_tokens(text).len() > 3);
+    }
+
+    fn recorded(method: &str, path: &str, body: serde_json::Value) -> RecordedRequest {
+        RecordedRequest {
+            method: method.into(),
+            path: path.into(),
+            headers: Vec::new(),
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    fn written(reply: &Reply) -> String {
+        reply
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                crate::Step::Write(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_path_is_answered_in_its_protocol_naming_the_model() {
+        let options = DemoOptions::default();
+        let user = serde_json::json!([{"role": "user", "content": "Hi"}]);
+        let messages = reply(
+            &recorded(
+                "POST",
+                "/v1/messages",
+                serde_json::json!({"model": "claude-x", "messages": user}),
+            ),
+            &options,
+        );
+        assert!(written(&messages).contains("event: message_stop"));
+        assert!(written(&messages).contains(r#""text":"claude-x""#));
+        let responses = reply(
+            &recorded(
+                "POST",
+                "/v1/responses",
+                serde_json::json!({"model": "o4-mini", "input": user}),
+            ),
+            &options,
+        );
+        assert!(written(&responses).contains("event: response.completed"));
+        let azure = reply(
+            &recorded(
+                "POST",
+                "/openai/deployments/dep-1/chat/completions?api-version=2024-10-21",
+                serde_json::json!({"messages": user}),
+            ),
+            &options,
+        );
+        assert!(written(&azure).contains(r#""content":"dep-1""#));
+        assert!(written(&azure).ends_with(DONE));
+    }
+
+    #[test]
+    fn errors_take_the_protocols_shape() {
+        let user = serde_json::json!([{"role": "user", "content": "[529]"}]);
+        let r = reply(
+            &recorded(
+                "POST",
+                "/v1/messages",
+                serde_json::json!({"model": "c", "messages": user}),
+            ),
+            &DemoOptions::default(),
+        );
+        assert_eq!(r.status, 529);
+        assert!(written(&r).contains(r#""type":"overloaded_error""#));
     }
 
     #[test]

@@ -143,13 +143,14 @@ async fn write_reply(writer: &mut OwnedWriteHalf, reply: &Reply) -> std::io::Res
             Step::Pause(d) => tokio::time::sleep(*d).await,
             Step::Stall => std::future::pending::<()>().await,
             Step::Tokens {
+                wire,
                 count,
                 batch_bytes,
                 delay,
             } => {
                 let mut batch = String::with_capacity(batch_bytes + 512);
                 for i in 0..*count {
-                    crate::push_token_chunk(&mut batch, &crate::token(i));
+                    wire.push_token(&mut batch, &crate::token(i));
                     if batch.len() >= *batch_bytes {
                         write_piece(writer, reply.framing, batch.as_bytes()).await?;
                         batch.clear();

@@ -11,9 +11,15 @@
 //! queue is empty the server answers from its [`Fallback`]: by default a 500 that says no
 //! reply was scripted; with [`Fallback::Demo`] a canned assistant whose behaviour is chosen
 //! by tags in the last user message (`[401]`, `[stall]`, `[long 5000]`, …; see [`demo`]).
+//!
+//! Events of the other protocols are built by [`anthropic`] and [`responses`]; the
+//! top-level builders ([`chunk`], [`finish_chunk`], [`Reply::answer`], …) are Chat
+//! Completions.
 
+pub mod anthropic;
 pub mod demo;
 mod http;
+pub mod responses;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -34,13 +40,36 @@ pub enum Step {
     Pause(Duration),
     /// Send nothing more, keeping the connection open, until the client goes away.
     Stall,
-    /// Generate `count` content tokens (see [`token`]) as chat chunks, batched into writes of
-    /// about `batch_bytes`, pausing `delay` between writes.
+    /// Generate `count` content tokens (see [`token`]) as text events of `wire`, batched
+    /// into writes of about `batch_bytes`, pausing `delay` between writes.
     Tokens {
+        wire: Wire,
         count: usize,
         batch_bytes: usize,
         delay: Duration,
     },
+}
+
+/// The protocol a reply speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    /// OpenAI Chat Completions (also Azure's).
+    ChatCompletions,
+    /// Anthropic Messages (see [`anthropic`]).
+    Anthropic,
+    /// OpenAI Responses (see [`responses`]).
+    Responses,
+}
+
+impl Wire {
+    /// Appends one text event carrying `plain` (text that needs no JSON escaping).
+    pub(crate) fn push_token(self, out: &mut String, plain: &str) {
+        match self {
+            Wire::ChatCompletions => push_token_chunk(out, plain),
+            Wire::Anthropic => anthropic::push_token_delta(out, plain),
+            Wire::Responses => responses::push_token_delta(out, plain),
+        }
+    }
 }
 
 /// How the end of the body is marked.
@@ -149,8 +178,21 @@ impl Reply {
         self
     }
 
-    pub fn tokens(mut self, count: usize, batch_bytes: usize, delay: Duration) -> Reply {
+    /// Generated tokens as Chat Completions chunks (see [`Step::Tokens`]).
+    pub fn tokens(self, count: usize, batch_bytes: usize, delay: Duration) -> Reply {
+        self.tokens_as(Wire::ChatCompletions, count, batch_bytes, delay)
+    }
+
+    /// Generated tokens as text events of `wire` (see [`Step::Tokens`]).
+    pub fn tokens_as(
+        mut self,
+        wire: Wire,
+        count: usize,
+        batch_bytes: usize,
+        delay: Duration,
+    ) -> Reply {
         self.steps.push(Step::Tokens {
+            wire,
             count,
             batch_bytes,
             delay,
@@ -167,6 +209,8 @@ impl Reply {
 
 /// `GET` this path for `{requests, disconnects, completed, lastRequest}` as JSON: how
 /// out-of-process tests (the desktop end-to-end suite) check what the server saw.
+/// `lastRequest` says whether each key header (`authorization`, `xApiKey`, `apiKey`) was
+/// present, never its value.
 pub const STATS_PATH: &str = "/_mock/stats";
 
 pub const DONE: &str = "data: [DONE]\n\n";
@@ -299,6 +343,8 @@ impl Shared {
                 "lastRequest": requests.last().map(|r| serde_json::json!({
                     "method": r.method, "path": r.path, "body": r.json(),
                     "authorization": r.header("authorization").is_some(),
+                    "xApiKey": r.header("x-api-key").is_some(),
+                    "apiKey": r.header("api-key").is_some(),
                 })),
             });
             return Reply::status(200, "application/json", &stats.to_string());
@@ -443,5 +489,15 @@ mod tests {
         let mut fast = String::new();
         super::push_token_chunk(&mut fast, " 数据3");
         assert_eq!(fast, super::chunk(" 数据3"));
+    }
+
+    #[test]
+    fn the_fast_token_events_are_the_same_events() {
+        let mut fast = String::new();
+        super::anthropic::push_token_delta(&mut fast, " 🚀5");
+        assert_eq!(fast, super::anthropic::text_delta(" 🚀5"));
+        let mut fast = String::new();
+        super::responses::push_token_delta(&mut fast, " 🚀5");
+        assert_eq!(fast, super::responses::text_delta(" 🚀5"));
     }
 }

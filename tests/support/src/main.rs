@@ -1,8 +1,12 @@
 //! `mock-openai`: the mock server on its own, answering as the demo assistant.
 //!
 //! ```text
-//! mock-openai [--port N] [--token-delay-ms MS] [--require-key KEY] [--exit-on-stdin-close]
+//! mock-openai [--port N] [--token-delay-ms MS] [--require-key KEY] [--models A,B,…]
+//!             [--exit-on-stdin-close]
 //! ```
+//! It answers Chat Completions (`/v1/chat/completions`, Azure's deployment paths),
+//! Anthropic Messages (`/v1/messages`) and OpenAI Responses (`/v1/responses`), each in its
+//! own event format; see `demo`.
 //! Prints `http://127.0.0.1:PORT/v1` on stdout once it listens, then logs one line per
 //! request on stderr (never the Authorization header's value). Stops on Ctrl-C or when
 //! stdin closes, if `--exit-on-stdin-close` is given.
@@ -24,9 +28,13 @@ struct Args {
     /// Pause between tokens of the default answer.
     #[arg(long, value_name = "MS", default_value_t = DemoOptions::default().token_delay.as_millis() as u64)]
     token_delay_ms: u64,
-    /// Answer 401 unless a request carries this bearer key.
+    /// Answer 401 unless a request carries this key (as a bearer key, `x-api-key` or
+    /// `api-key`).
     #[arg(long, value_name = "KEY")]
     require_key: Option<String>,
+    /// The model ids `GET /v1/models` lists, comma-separated [default: mock-small,mock-large].
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
+    models: Option<Vec<String>>,
     /// Stop when stdin closes, so that the server goes with whoever started it.
     #[arg(long)]
     exit_on_stdin_close: bool,
@@ -38,11 +46,21 @@ async fn main() {
         port,
         token_delay_ms,
         require_key,
+        models,
         exit_on_stdin_close,
     } = clap::Parser::parse();
+    let defaults = DemoOptions::default();
     let options = DemoOptions {
         token_delay: Duration::from_millis(token_delay_ms),
         require_key,
+        models: models
+            .map(|m| {
+                m.into_iter()
+                    .map(|id| id.trim().to_owned())
+                    .filter(|id| !id.is_empty())
+                    .collect()
+            })
+            .unwrap_or(defaults.models),
     };
     let server =
         match MockServer::start_with(&format!("127.0.0.1:{port}"), Fallback::Demo(options)).await {

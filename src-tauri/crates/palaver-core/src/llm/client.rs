@@ -6,13 +6,20 @@
 //! - Every wait is bounded by the idle timeout: for the response headers and between any two
 //!   reads. Any bytes count, keep-alive comments included: the timeout is about silence. There is deliberately no total-request timeout: a healthy answer may take minutes.
 //! - A request is retried only before anything was shown: connect errors, 408, 409, 429
-//!   (not `insufficient_quota`) and 5xx, honouring `Retry-After` up to a cap. Once the
-//!   status is 200 nothing is ever sent again.
+//!   (not `insufficient_quota`) and 5xx (Anthropic's 529 included), honouring
+//!   `Retry-After` up to a cap; and a 200 stream that fails with Anthropic's
+//!   `overloaded_error` before any text. Once any text or thinking was delivered, nothing
+//!   is ever sent again.
 //! - Dropping the future returned by [`LlmClient::stream_chat`] drops the response, which
 //!   closes the connection at once, so the server stops generating. That is how callers
 //!   cancel (`tokio::select!` against a token or Ctrl-C).
-//! - A stream is complete when it had a `finish_reason` or `[DONE]`; one that ends without
-//!   either is an interrupted answer and fails with the text so far already delivered.
+//! - A stream is complete when it had its protocol's finish (`finish_reason` or `[DONE]` in
+//!   Chat Completions, a stop reason or `message_stop` in Anthropic Messages,
+//!   `response.completed` or `response.incomplete` in Responses); one that ends without it
+//!   is an interrupted answer and fails with the text so far already delivered.
+//! - The protocol follows from the endpoint and the model ([`Endpoint::protocol_for`]);
+//!   what differs between protocols — address, headers, body, how one event reads — is in
+//!   [`super::protocol`], and everything above holds for each of them.
 //!
 //! - A reply brings at most [`ClientOptions::max_reply_bytes`] of text and one event at most
 //!   [`ClientOptions::max_event_bytes`]: a server that streams without end fails with
@@ -25,13 +32,15 @@
 
 use super::error::{ChatError, ErrorKind};
 use super::http_error::{self, MAX_ERROR_BODY};
+use super::kind::Protocol;
 use super::lines::{Activity, BodyError, Lines};
+use super::protocol::{self, Decoder};
 use super::request::{ChatRequest, Endpoint};
-use super::wire::{parse_payload, ChunkContent, FinishReason, Payload, Usage};
+use super::wire::{excerpt, ChunkContent, FinishReason, Payload, Usage};
 use bytes::Bytes;
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::{FutureExt, Stream, StreamExt};
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::header::CONTENT_TYPE;
 use std::time::Duration;
 
 /// What a stream delivers while it runs. The end (finish or failure) is the return value.
@@ -189,9 +198,42 @@ impl LlmClient {
         sink: &mut dyn StreamSink,
     ) -> Result<FinishReason, ChatError> {
         let secret = endpoint.api_key().map(|k| k.expose());
+        let protocol = endpoint.protocol_for(&request.model);
         let result = async {
-            let response = self.send_with_retries(endpoint, request).await?;
-            self.read_answer(response, sink).await
+            let prepared = protocol::chat_request(endpoint, request, protocol)?;
+            let mut attempt = 0;
+            loop {
+                let response = self
+                    .send_with_retries(&prepared, protocol, &mut attempt)
+                    .await?;
+                let mut decoder = Decoder::new(protocol);
+                let mut watched = Watched {
+                    sink: &mut *sink,
+                    shown: false,
+                };
+                let outcome = self.read_answer(response, &mut decoder, &mut watched).await;
+                let shown = watched.shown;
+                // A server that says it is overloaded before the first token (Anthropic
+                // sends that as an event after the 200) is asked again, like a 529.
+                let delay = match &outcome {
+                    Err(_) if !shown && decoder.failed_transiently() => {
+                        self.options.retry.backoff(attempt, None)
+                    }
+                    _ => None,
+                };
+                match delay {
+                    Some(delay) => {
+                        tracing::info!(
+                            attempt,
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying a stream that was overloaded before its first token"
+                        );
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                    }
+                    None => return outcome,
+                }
+            }
         }
         .await;
         result.map_err(|e| endpoint.explain(e.scrubbed(secret)))
@@ -199,27 +241,17 @@ impl LlmClient {
 
     async fn send_with_retries(
         &self,
-        endpoint: &Endpoint,
-        request: &ChatRequest,
+        prepared: &protocol::Prepared,
+        protocol: Protocol,
+        attempt: &mut u32,
     ) -> Result<reqwest::Response, ChatError> {
-        let body = Bytes::from(request.to_json().map_err(|e| {
-            ChatError::new(
-                ErrorKind::BadRequest,
-                format!("Could not encode the request: {e}"),
-            )
-        })?);
-        let url = endpoint.url("chat/completions");
-        let mut attempt = 0;
+        let url = &prepared.url;
         loop {
-            let mut builder = self
+            let builder = self
                 .http
                 .post(url.clone())
-                .header(CONTENT_TYPE, "application/json")
-                .header(ACCEPT, "text/event-stream")
-                .body(body.clone());
-            if let Some(key) = endpoint.api_key() {
-                builder = builder.bearer_auth(key.expose());
-            }
+                .headers(prepared.headers.clone())
+                .body(prepared.body.clone());
             let idle = self.options.idle_timeout;
             let (error, retry_after, retryable) =
                 match tokio::time::timeout(idle, builder.send()).await {
@@ -229,27 +261,27 @@ impl LlmClient {
                         let status = response.status();
                         let headers = response.headers().clone();
                         let body = read_bounded(response, idle).await;
-                        let failure = http_error::classify(status, &headers, &body);
+                        let failure = http_error::classify(protocol, status, &headers, &body);
                         (failure.error, failure.retry_after, failure.retryable)
                     }
                     Ok(Err(e)) => {
                         let retryable = e.is_connect();
-                        (send_error(&e, &url), None, retryable)
+                        (send_error(&e, url), None, retryable)
                     }
                 };
             let delay = retryable
-                .then(|| self.options.retry.backoff(attempt, retry_after))
+                .then(|| self.options.retry.backoff(*attempt, retry_after))
                 .flatten();
             match delay {
                 Some(delay) => {
                     tracing::info!(
-                        attempt,
+                        attempt = *attempt,
                         kind = %error.kind,
                         delay_ms = delay.as_millis() as u64,
                         "retrying the request"
                     );
                     tokio::time::sleep(delay).await;
-                    attempt += 1;
+                    *attempt += 1;
                 }
                 None => return Err(error),
             }
@@ -259,8 +291,10 @@ impl LlmClient {
     async fn read_answer(
         &self,
         response: reqwest::Response,
+        decoder: &mut Decoder,
         sink: &mut dyn StreamSink,
     ) -> Result<FinishReason, ChatError> {
+        let protocol = decoder.protocol();
         let content_type = response
             .headers()
             .get(CONTENT_TYPE)
@@ -268,10 +302,19 @@ impl LlmClient {
             .unwrap_or("")
             .to_ascii_lowercase();
         if content_type.starts_with("application/json") {
-            // A server that ignored `stream: true` and sent the whole answer at once.
             let body = read_bounded(response, self.options.idle_timeout).await;
             let text = String::from_utf8_lossy(&body);
-            return match parse_payload(&text)? {
+            if protocol != Protocol::ChatCompletions {
+                return Err(ChatError::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "The server answered with JSON instead of an event stream: {}",
+                        excerpt(text.trim())
+                    ),
+                ));
+            }
+            // A server that ignored `stream: true` and sent the whole answer at once.
+            return match protocol::chat_completions::parse_payload(&text)? {
                 Payload::Done => Ok(FinishReason::Stop),
                 Payload::Chunk(chunk) => {
                     let mut budget = ReplyBudget::new(self.options.max_reply_bytes);
@@ -287,12 +330,45 @@ impl LlmClient {
                 "The server answered with a web page instead of an event stream — is the base URL an API endpoint (it usually ends in /v1)?",
             ));
         }
-        read_event_stream(response.bytes_stream(), self.options.limits(), sink).await
+        read_events(
+            decoder,
+            response.bytes_stream(),
+            self.options.limits(),
+            sink,
+        )
+        .await
     }
 }
 
-/// Reads the server-sent events of a successful response into `sink`.
+/// Reads the server-sent events of a successful Chat Completions response into `sink`.
 pub async fn read_event_stream<S, E>(
+    bytes: S,
+    limits: StreamLimits,
+    sink: &mut dyn StreamSink,
+) -> Result<FinishReason, ChatError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    read_event_stream_for(Protocol::ChatCompletions, bytes, limits, sink).await
+}
+
+/// Reads the server-sent events of a successful response in `protocol` into `sink`.
+pub async fn read_event_stream_for<S, E>(
+    protocol: Protocol,
+    bytes: S,
+    limits: StreamLimits,
+    sink: &mut dyn StreamSink,
+) -> Result<FinishReason, ChatError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    read_events(&mut Decoder::new(protocol), bytes, limits, sink).await
+}
+
+async fn read_events<S, E>(
+    decoder: &mut Decoder,
     bytes: S,
     limits: StreamLimits,
     sink: &mut dyn StreamSink,
@@ -350,38 +426,27 @@ where
                     sink.flush();
                     return Err(event_stream_error(e));
                 }
-                Some(Ok(event)) => {
-                    let outcome = if event.event == "error" {
-                        Err(ChatError::new(
-                            ErrorKind::Server,
-                            format!(
-                                "The server reported an error mid-answer: {}",
-                                event.data.trim()
-                            ),
-                        ))
-                    } else {
-                        parse_payload(&event.data)
-                    };
-                    match outcome {
-                        Ok(Payload::Done) => {
-                            sink.flush();
-                            release_connection(events).await;
-                            return Ok(finish.unwrap_or(FinishReason::Stop));
-                        }
-                        Ok(Payload::Chunk(chunk)) => match deliver(chunk, sink, &mut budget) {
+                Some(Ok(event)) => match decoder.decode(&event.event, &event.data) {
+                    Ok(decoded) => {
+                        match deliver(decoded.content, sink, &mut budget) {
                             Ok(Some(reason)) => finish = Some(reason),
                             Ok(None) => {}
                             Err(e) => {
                                 sink.flush();
                                 return Err(e);
                             }
-                        },
-                        Err(e) => {
+                        }
+                        if decoded.done {
                             sink.flush();
-                            return Err(e);
+                            release_connection(events).await;
+                            return Ok(finish.unwrap_or(FinishReason::Stop));
                         }
                     }
-                }
+                    Err(e) => {
+                        sink.flush();
+                        return Err(e);
+                    }
+                },
             }
             // Drain whatever is ready without waiting, then flush once for the whole read.
             match events.next().now_or_never() {
@@ -393,6 +458,26 @@ where
     }
     sink.flush();
     Ok(finish.unwrap_or(FinishReason::Stop))
+}
+
+/// A sink that notes whether any text (answer or thinking) reached the one it wraps: after
+/// that, a request is never sent again.
+struct Watched<'s> {
+    sink: &'s mut dyn StreamSink,
+    shown: bool,
+}
+
+impl StreamSink for Watched<'_> {
+    fn event(&mut self, event: StreamEvent) {
+        self.shown |= matches!(event, StreamEvent::Delta(_) | StreamEvent::Reasoning(_));
+        self.sink.event(event);
+    }
+    fn flush(&mut self) {
+        self.sink.flush();
+    }
+    fn idle(&mut self) {
+        self.sink.idle();
+    }
 }
 
 /// How much more text a reply may bring.

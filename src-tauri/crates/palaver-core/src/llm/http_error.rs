@@ -5,6 +5,7 @@
 //! shown whole (an HTML page is summarised by its title).
 
 use super::error::{ChatError, ErrorKind};
+use super::kind::Protocol;
 use super::wire::{excerpt, kind_for_code, ErrorBody};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
@@ -38,7 +39,14 @@ pub(crate) struct HttpFailure {
     pub retry_after: Option<Duration>,
 }
 
-pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> HttpFailure {
+/// Classifies a non-2xx answer to a request in `protocol` (Anthropic's overload has its
+/// own status, 529, and its own words).
+pub(crate) fn classify(
+    protocol: Protocol,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> HttpFailure {
     if status.is_redirection() {
         return HttpFailure {
             error: redirect(status, headers),
@@ -84,6 +92,12 @@ pub(crate) fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
             ErrorKind::BadRequest,
             "The server rejected the request".to_owned(),
         ),
+        529 if protocol == Protocol::Messages => {
+            (ErrorKind::Server, "Anthropic is overloaded".to_owned())
+        }
+        _ if code.as_deref() == Some("overloaded_error") || status.as_u16() == 529 => {
+            (ErrorKind::Server, "The server is overloaded".to_owned())
+        }
         _ => (ErrorKind::Server, "The server had an error".to_owned()),
     };
 
@@ -208,6 +222,7 @@ mod tests {
     #[test]
     fn html_bodies_are_summarised_by_title() {
         let f = classify(
+            Protocol::ChatCompletions,
             StatusCode::BAD_GATEWAY,
             &headers(&[("content-type", "text/html")]),
             b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
@@ -239,7 +254,12 @@ mod tests {
     #[test]
     fn quota_is_not_a_rate_limit() {
         let body = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#;
-        let f = classify(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), body);
+        let f = classify(
+            Protocol::ChatCompletions,
+            StatusCode::TOO_MANY_REQUESTS,
+            &HeaderMap::new(),
+            body,
+        );
         assert_eq!(f.error.kind, ErrorKind::Quota);
         assert!(!f.retryable);
     }
@@ -249,7 +269,7 @@ mod tests {
         let body = br#"{"error":{"message":"This model's maximum context length is 8192 tokens.","type":"invalid_request_error","code":"context_length_exceeded"}}"#;
         let mut h = HeaderMap::new();
         h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let f = classify(StatusCode::BAD_REQUEST, &h, body);
+        let f = classify(Protocol::ChatCompletions, StatusCode::BAD_REQUEST, &h, body);
         assert_eq!(f.error.kind, ErrorKind::ContextTooLong);
         assert!(f.error.message.contains("maximum context length is 8192"));
     }

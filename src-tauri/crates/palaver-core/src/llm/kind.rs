@@ -52,7 +52,7 @@ impl ApiKind {
 }
 
 /// OpenAI's reasoning models, whose reasoning summaries stream only over Responses.
-fn is_openai_reasoning(model: &str) -> bool {
+pub(crate) fn is_openai_reasoning(model: &str) -> bool {
     let model = model.trim().to_ascii_lowercase();
     ["o1", "o3", "o4", "gpt-5"].iter().any(|family| {
         model == *family

@@ -1,4 +1,6 @@
-//! The wire protocol of OpenAI-compatible chat servers, with no UI and no storage.
+//! The wire protocols of chat servers — OpenAI Chat Completions (and the many servers that
+//! speak it, Azure included), OpenAI Responses and Anthropic Messages — with no UI and no
+//! storage.
 //!
 //! [`LlmClient::stream_chat`] sends one [`ChatRequest`] to an [`Endpoint`] and delivers the
 //! answer as [`StreamEvent`]s to a [`StreamSink`], ending in a [`FinishReason`] or a
@@ -12,18 +14,22 @@ mod http_error;
 mod kind;
 mod lines;
 mod models;
+mod protocol;
 mod request;
 mod wire;
 
 pub use client::{
-    human_bytes, read_event_stream, ClientOptions, LlmClient, RetryPolicy, StreamEvent,
-    StreamLimits, StreamSink, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_REPLY_BYTES, IDLE_TICK,
+    human_bytes, read_event_stream, read_event_stream_for, ClientOptions, LlmClient, RetryPolicy,
+    StreamEvent, StreamLimits, StreamSink, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_REPLY_BYTES,
+    IDLE_TICK,
 };
 pub use error::{human_duration, scrub_secrets, ChatError, ErrorKind};
 pub use kind::{ApiKind, Protocol};
 pub use models::list_models;
+pub use protocol::chat_completions::parse_payload;
+pub use protocol::AZURE_DEFAULT_API_VERSION;
 pub use request::{
     is_loopback, origin_of, origin_of_base_url, BadBaseUrl, ChatRequest, Endpoint, Message, Role,
     OPENAI_BASE_URL,
 };
-pub use wire::{parse_payload, ChunkContent, FinishReason, Payload, Usage};
+pub use wire::{ChunkContent, FinishReason, Payload, Usage};

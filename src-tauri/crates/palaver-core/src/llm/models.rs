@@ -1,7 +1,11 @@
-//! `GET {base}/models`: the model names a server offers, for the settings picker.
+//! The model names a server offers, for the settings picker: `GET {base}/models` (OpenAI,
+//! Responses, Anthropic) or Azure's `GET {base}/openai/models` (see
+//! [`super::protocol`]). Every kind answers `{"data": [{"id": …}]}`.
 
 use super::error::{ChatError, ErrorKind};
 use super::http_error;
+use super::kind::{ApiKind, Protocol};
+use super::protocol;
 use super::request::Endpoint;
 use serde::Deserialize;
 use std::time::Duration;
@@ -27,12 +31,13 @@ pub async fn list_models(
     endpoint: &Endpoint,
     timeout: Duration,
 ) -> Result<Vec<String>, ChatError> {
-    let url = endpoint.url("models");
-    let mut request = http.get(url.clone());
-    if let Some(key) = endpoint.api_key() {
-        request = request.bearer_auth(key.expose());
-    }
     let secret = endpoint.api_key().map(|k| k.expose());
+    let (url, headers) = protocol::models_request(endpoint)?;
+    let request = http.get(url.clone()).headers(headers);
+    let protocol = match endpoint.kind() {
+        ApiKind::Anthropic => Protocol::Messages,
+        _ => Protocol::ChatCompletions,
+    };
     let fetch = async {
         let response = request.send().await.map_err(|e| {
             ChatError::new(
@@ -47,7 +52,7 @@ pub async fn list_models(
         let headers = response.headers().clone();
         let body = response.bytes().await.unwrap_or_default();
         if !status.is_success() {
-            return Err(http_error::classify(status, &headers, &body).error);
+            return Err(http_error::classify(protocol, status, &headers, &body).error);
         }
         let list: ModelList = serde_json::from_slice(&body).map_err(|e| {
             ChatError::new(

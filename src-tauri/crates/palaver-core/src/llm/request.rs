@@ -1,9 +1,7 @@
 //! What we send: the endpoint (base URL + optional key) and the chat request body.
 //!
-//! The body is the OpenAI `chat/completions` shape with `stream: true`. We ask for
-//! `stream_options.include_usage` because OpenAI, vLLM, llama.cpp, Ollama and OpenRouter
-//! accept it; a server that rejects it says so in a 400, which is reported as-is rather
-//! than silently retried without it.
+//! The request is independent of the protocol; each protocol module under
+//! [`super::protocol`] turns it into its own body.
 
 use super::error::{ChatError, ErrorKind};
 use crate::secrets::ApiKey;
@@ -58,32 +56,13 @@ pub struct ChatRequest {
     pub max_tokens: Option<u32>,
 }
 
-#[derive(Serialize)]
-struct WireRequest<'a> {
-    model: &'a str,
-    messages: &'a [Message],
-    stream: bool,
-    stream_options: StreamOptions,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    temperature: Option<f32>,
-}
-
-#[derive(Serialize)]
-struct StreamOptions {
-    include_usage: bool,
-}
-
 impl ChatRequest {
+    /// The OpenAI `chat/completions` body for this request, with `stream: true`.
     pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
-        serde_json::to_vec(&WireRequest {
-            model: &self.model,
-            messages: &self.messages,
-            stream: true,
-            stream_options: StreamOptions {
-                include_usage: true,
-            },
-            temperature: self.temperature,
-        })
+        super::protocol::chat_completions::body(
+            self,
+            super::protocol::chat_completions::MaxTokensField::MaxTokens,
+        )
     }
 }
 
