@@ -536,11 +536,11 @@ fn the_window_state_is_kept_apart_from_the_settings_and_outlives_a_restart() {
     let app = test_app("http://127.0.0.1:9/v1", None);
     assert_eq!(
         app.invoke("get_ui_state", json!({})),
-        Ok(json!({ "lastConversation": null }))
+        Ok(json!({ "lastConversation": null, "dismissedLocalServers": [] }))
     );
     app.invoke(
         "save_ui_state",
-        json!({ "state": { "lastConversation": "0192-abc" } }),
+        json!({ "state": { "lastConversation": "0192-abc", "dismissedLocalServers": ["http://127.0.0.1:11434/v1"] } }),
     )
     .unwrap();
     let settings = std::fs::read_to_string(app.settings_path()).unwrap();
@@ -554,6 +554,8 @@ fn the_window_state_is_kept_apart_from_the_settings_and_outlives_a_restart() {
     let again = test_app_in(dir, None);
     assert_eq!(
         again.invoke("get_ui_state", json!({})),
-        Ok(json!({ "lastConversation": "0192-abc" }))
+        Ok(
+            json!({ "lastConversation": "0192-abc", "dismissedLocalServers": ["http://127.0.0.1:11434/v1"] })
+        )
     );
 }

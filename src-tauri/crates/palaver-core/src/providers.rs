@@ -156,9 +156,6 @@ pub const PRESETS: &[Preset] = &[
     },
 ];
 
-/// The Azure `api-version` a new Azure profile starts with.
-pub const AZURE_API_VERSION: &str = "2024-10-21";
-
 pub fn preset(id: &str) -> Option<&'static Preset> {
     PRESETS
         .iter()

@@ -109,7 +109,7 @@ impl Profile {
             model: preset.model.to_owned(),
             headers: Vec::new(),
             api_version: if preset.kind == ApiKind::Azure {
-                crate::providers::AZURE_API_VERSION.to_owned()
+                crate::llm::AZURE_DEFAULT_API_VERSION.to_owned()
             } else {
                 String::new()
             },
