@@ -250,3 +250,101 @@ async fn a_settings_file_that_cannot_be_read_is_never_replaced() {
         broken
     );
 }
+
+/// One conversation goes OpenAI → Anthropic → a local server → OpenAI, each reply streamed
+/// in its own protocol, the whole conversation sent each time, and the history says which
+/// model wrote what.
+#[tokio::test]
+async fn a_conversation_moves_across_protocols_and_back() {
+    use mock_openai::{DemoOptions, Fallback};
+    let data = tempfile::tempdir().unwrap();
+    let demo = || {
+        Fallback::Demo(DemoOptions {
+            token_delay: Duration::from_millis(1),
+            ..DemoOptions::default()
+        })
+    };
+    let cloud = MockServer::start_with("127.0.0.1:0", demo()).await.unwrap();
+    let local = MockServer::start_with("127.0.0.1:0", demo()).await.unwrap();
+    let steps = [
+        (
+            "OpenAI-ish",
+            "openai",
+            &cloud,
+            "gpt-test",
+            "/v1/chat/completions",
+        ),
+        ("Claude", "anthropic", &cloud, "claude-test", "/v1/messages"),
+        (
+            "Local",
+            "openai",
+            &local,
+            "llama-test",
+            "/v1/chat/completions",
+        ),
+    ];
+    for (name, kind, server, model, _) in &steps {
+        let (code, _, err) = palaver(
+            data.path(),
+            &[
+                "profile",
+                "add",
+                name,
+                "--kind",
+                kind,
+                "--base-url",
+                &server.base_url(),
+                "-m",
+                model,
+            ],
+        )
+        .await;
+        assert_eq!(code, 0, "{err}");
+    }
+    let mut asked = 0;
+    for (i, (name, _, server, model, path)) in steps.iter().chain(&steps[..1]).enumerate() {
+        let question = format!("Question {i}");
+        let mut args = vec!["ask", "-p", name];
+        if i > 0 {
+            args.push("-c");
+        }
+        args.push(&question);
+        let (code, out, err) = palaver(data.path(), &args).await;
+        assert_eq!(code, 0, "{name}: {err}");
+        assert!(out.starts_with(&format!("{model} here.")), "{name}: {out}");
+        let request = server.requests().into_iter().last().unwrap();
+        assert_eq!(request.path, *path, "{name}");
+        let body = request.json();
+        let messages = body["messages"].as_array().unwrap();
+        assert_eq!(
+            messages.len(),
+            2 * i + 1,
+            "{name} got the whole conversation"
+        );
+        assert_eq!(messages.last().unwrap()["content"], question.as_str());
+        asked += 1;
+    }
+    assert_eq!(asked, 4);
+    let claude = cloud
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/v1/messages")
+        .unwrap();
+    assert!(claude.header("anthropic-version").is_some());
+    assert!(claude.json()["max_tokens"].as_u64().is_some());
+
+    let (code, out, err) = palaver(data.path(), &["history", "export"]).await;
+    assert_eq!(code, 0, "{err}");
+    let export: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let models: Vec<&str> = export["conversations"][0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "assistant")
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        models,
+        ["gpt-test", "claude-test", "llama-test", "gpt-test"]
+    );
+}

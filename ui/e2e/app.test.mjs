@@ -103,7 +103,7 @@ test('a 401 shows what it means, offers Retry and the settings', async () => {
 test('a mid-stream error shows the server message and keeps the partial text', async () => {
   await ask('Please fail [midstream-error]');
   await waitIdle();
-  assert.match(await lastReply('.content'), /^Here is a short/);
+  assert.match(await lastReply('.content'), /^gpt-4o-mini here\. Here is a short/);
   const status = await lastReply('.status');
   assert.match(status, /The server had a problem/);
   assert.match(status, /The model crashed while generating/);

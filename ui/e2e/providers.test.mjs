@@ -191,8 +191,8 @@ test('switching mid-conversation: B gets the whole history, and each reply keeps
   const said = body.messages.filter((m) => m.role !== 'system').map((m) => [m.role, m.content]);
   assert.deepEqual(said.map(([role]) => role), ['user', 'assistant', 'user']);
   assert.equal(said[0][1], 'First question for A');
-  assert.ok(said[1][1].startsWith('Here is a short answer about “First question for A”'), 'A’s answer went to B');
-  assert.ok(firstAnswer.startsWith('Here is a short answer about “First question for A”'));
+  assert.ok(said[1][1].startsWith('mock-small here. Here is a short answer about “First question for A”'), 'A’s answer went to B');
+  assert.ok(firstAnswer.startsWith('mock-small here. Here is a short answer about “First question for A”'));
   assert.equal(said[2][1], 'Second question for B');
   assert.deepEqual(await replyLabels(), ['mock-small · Mock A', 'mock-large · Mock B']);
 
@@ -292,4 +292,54 @@ test('a provider that does not answer shows why in its group; Escape closes the 
   await field.type(Keys.ESCAPE);
   await app.waitFor(async () => !(await (await app.find('#model-popover')).displayed()), { what: 'the picker to close' });
   assert.equal(await focusedId(), 'model-picker', 'the focus is back on the button');
+});
+
+test('one conversation goes to Anthropic, then the local server, then back, each reply in its own protocol and labelled', async () => {
+  // An Anthropic profile, added the way a user would: the preset, then the server's address.
+  await openSettings();
+  await (await app.find('#s-add-provider')).click();
+  await app.waitFor(async () => (await app.find('#provider-editor')).displayed(), { what: 'the add-provider form' });
+  await app.exec(`const s = document.querySelector('#p-preset'); s.value = 'anthropic'; s.dispatchEvent(new Event('change'));`);
+  const name = await app.find('#p-name');
+  await name.clear();
+  await name.type('Claude');
+  const url = await app.find('#p-base-url');
+  await url.clear();
+  await url.type(stack.base);
+  const model = await app.find('#p-model');
+  await model.clear();
+  await model.type('mock-large');
+  await (await app.find('#p-save')).click();
+  await app.waitFor(async () => (await app.findAll('#s-providers .provider[data-profile="claude"]')).length === 1, { what: 'the Claude profile' });
+  await (await app.find('#s-cancel')).click();
+
+  await newChat();
+  await ask('Where does this go first?');
+  await waitIdle();
+  assert.equal((await mockStats(stack.base)).lastRequest.path, '/v1/chat/completions');
+
+  const hops = [
+    ['claude', 'claude mock-large', 'Claude', stack.base, '/v1/messages'],
+    ['ollama small', 'ollama mock-small', 'Ollama', local.base, '/v1/chat/completions'],
+    ['mock a', 'mock-a mock-small', 'Mock A', stack.base, '/v1/chat/completions'],
+  ];
+  let turn = 1;
+  for (const [filter, option, profile, base, path] of hops) {
+    await pickWithKeyboard(filter, option);
+    assert.match(await modelLabel(), new RegExp(`· ${profile}$`));
+    await ask(`Question ${turn} for ${profile}`);
+    await waitIdle();
+    const seen = (await mockStats(base)).lastRequest;
+    assert.equal(seen.path, path, `${profile} is asked in its own protocol`);
+    const said = seen.body.messages.filter((m) => m.role !== 'system');
+    assert.equal(said.length, 2 * turn + 1, `${profile} gets the whole conversation`);
+    assert.match(await stack.lastReply('.content'), new RegExp(`here\\. Here is a short answer about “Question ${turn} for ${profile}”`));
+    turn += 1;
+  }
+  const labels = await replyLabels();
+  assert.equal(labels.length, 4);
+  assert.match(labels[1], /mock-large · Claude/);
+  assert.match(labels[2], /mock-small · Ollama/);
+  assert.match(labels[3], /mock-small · Mock A/);
+  await shot('journey-labels');
 });
