@@ -2,6 +2,8 @@
 //! break, checked by what a reader of the answer would see.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::Collected;
 use mock_openai::{
     chunk, event, finish_chunk, reasoning_chunk, role_chunk, tokens_text, usage_chunk, MockServer,
     Reply, DONE,
@@ -9,63 +11,13 @@ use mock_openai::{
 use palaver_core::chat::{stream_reply, ChatEvent, StreamIds};
 use palaver_core::llm::{
     ChatError, ChatRequest, ClientOptions, Endpoint, ErrorKind, FinishReason, LlmClient, Message,
-    RetryPolicy, StreamEvent, StreamSink, Usage,
+    RetryPolicy, Usage,
 };
 use palaver_core::secrets::ApiKey;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 const PAUSE: Duration = Duration::from_millis(30);
-
-#[derive(Default)]
-struct Collected {
-    events: Vec<StreamEvent>,
-    /// Deltas delivered before each flush: one entry per network read that had content.
-    flushes: Vec<usize>,
-    since_flush: usize,
-}
-
-impl Collected {
-    fn text(&self) -> String {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                StreamEvent::Delta(t) => Some(t.as_str()),
-                _ => None,
-            })
-            .collect()
-    }
-    fn reasoning(&self) -> String {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                StreamEvent::Reasoning(t) => Some(t.as_str()),
-                _ => None,
-            })
-            .collect()
-    }
-    fn usage(&self) -> Option<Usage> {
-        self.events.iter().find_map(|e| match e {
-            StreamEvent::Usage(u) => Some(*u),
-            _ => None,
-        })
-    }
-}
-
-impl StreamSink for Collected {
-    fn event(&mut self, event: StreamEvent) {
-        if matches!(event, StreamEvent::Delta(_)) {
-            self.since_flush += 1;
-        }
-        self.events.push(event);
-    }
-    fn flush(&mut self) {
-        if self.since_flush > 0 {
-            self.flushes.push(self.since_flush);
-            self.since_flush = 0;
-        }
-    }
-}
 
 fn options() -> ClientOptions {
     ClientOptions {

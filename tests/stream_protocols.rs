@@ -4,69 +4,18 @@
 //! for Chat Completions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::Collected;
 use mock_openai::{anthropic, responses, DemoOptions, Fallback, MockServer, Reply};
 use palaver_core::llm::{
     list_models, ApiKind, ChatError, ChatRequest, ClientOptions, Endpoint, ErrorKind, FinishReason,
-    LlmClient, Message, RetryPolicy, StreamEvent, StreamSink, Usage,
+    LlmClient, Message, RetryPolicy, Usage,
 };
 use palaver_core::secrets::ApiKey;
 use std::time::Duration;
 
 const PAUSE: Duration = Duration::from_millis(30);
 const KEY: &str = "sk-ant-api03-test-key-0000000001234";
-
-#[derive(Default)]
-struct Collected {
-    events: Vec<StreamEvent>,
-    /// Deltas delivered before each flush: one entry per network read that had content.
-    flushes: Vec<usize>,
-    since_flush: usize,
-}
-
-impl Collected {
-    fn text(&self) -> String {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                StreamEvent::Delta(t) => Some(t.as_str()),
-                _ => None,
-            })
-            .collect()
-    }
-    fn reasoning(&self) -> String {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                StreamEvent::Reasoning(t) => Some(t.as_str()),
-                _ => None,
-            })
-            .collect()
-    }
-    fn usages(&self) -> Vec<Usage> {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                StreamEvent::Usage(u) => Some(*u),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-impl StreamSink for Collected {
-    fn event(&mut self, event: StreamEvent) {
-        if matches!(event, StreamEvent::Delta(_)) {
-            self.since_flush += 1;
-        }
-        self.events.push(event);
-    }
-    fn flush(&mut self) {
-        if self.since_flush > 0 {
-            self.flushes.push(self.since_flush);
-            self.since_flush = 0;
-        }
-    }
-}
 
 fn options() -> ClientOptions {
     retrying(0)

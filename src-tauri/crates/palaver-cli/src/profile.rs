@@ -101,6 +101,13 @@ fn save(settings: &Settings, file: &SettingsFile) -> Result<(), i32> {
     })
 }
 
+/// The settings file for a change to the profile `name`, and that profile.
+fn writable_with(name: &str) -> Result<(Settings, SettingsFile, Profile), i32> {
+    let (settings, file) = writable()?;
+    let profile = find(&settings, name)?.clone();
+    Ok((settings, file, profile))
+}
+
 fn find<'a>(settings: &'a Settings, name: &str) -> Result<&'a Profile, i32> {
     settings.profile(name).ok_or_else(|| {
         let names: Vec<&str> = settings.profiles.iter().map(|p| p.name.as_str()).collect();
@@ -199,12 +206,8 @@ pub async fn run(action: ProfileAction) -> i32 {
             EXIT_OK
         }
         ProfileAction::Remove { name } => {
-            let (mut settings, file) = match writable() {
+            let (mut settings, file, profile) = match writable_with(&name) {
                 Ok(found) => found,
-                Err(code) => return code,
-            };
-            let profile = match find(&settings, &name) {
-                Ok(p) => p.clone(),
                 Err(code) => return code,
             };
             settings.profiles.retain(|p| p.id != profile.id);
@@ -235,12 +238,8 @@ pub async fn run(action: ProfileAction) -> i32 {
             EXIT_OK
         }
         ProfileAction::Default { name } => {
-            let (mut settings, file) = match writable() {
+            let (mut settings, file, profile) = match writable_with(&name) {
                 Ok(found) => found,
-                Err(code) => return code,
-            };
-            let profile = match find(&settings, &name) {
-                Ok(p) => p.clone(),
                 Err(code) => return code,
             };
             settings.default_profile = profile.id.clone();

@@ -16,10 +16,10 @@
 //! Chat Completions; `message_stop` ends the stream. A stream that closes before either is
 //! interrupted.
 
-use crate::llm::error::{ChatError, ErrorKind};
+use crate::llm::error::ChatError;
 use crate::llm::request::{ChatRequest, Role};
 use crate::llm::wire::{
-    borrowed_str, excerpt, mid_stream_error, ChunkContent, ErrorWire, FinishReason, Payload, Usage,
+    borrowed_str, mid_stream_error, ChunkContent, ErrorWire, FinishReason, Payload, Usage,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -159,15 +159,7 @@ impl Decoder {
         event: &str,
         data: &'a str,
     ) -> Result<Payload<'a>, ChatError> {
-        let wire: EventWire<'a> = serde_json::from_str(data).map_err(|e| {
-            ChatError::new(
-                ErrorKind::Protocol,
-                format!(
-                    "The server sent an event that is not a valid Anthropic event ({e}): {}",
-                    excerpt(data)
-                ),
-            )
-        })?;
+        let wire: EventWire<'a> = super::parse_event(data, "Anthropic event")?;
         let kind = wire.kind.as_deref().unwrap_or(event);
         let mut content = ChunkContent::default();
         match kind {
@@ -249,6 +241,7 @@ fn stop_reason(reason: &str) -> FinishReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::llm::error::ErrorKind;
     use crate::llm::request::Message;
 
     fn chunk<'a>(decoder: &mut Decoder, event: &str, data: &'a str) -> ChunkContent<'a> {

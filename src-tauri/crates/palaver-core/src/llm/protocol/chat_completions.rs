@@ -16,7 +16,7 @@
 use crate::llm::error::{ChatError, ErrorKind};
 use crate::llm::request::{ChatRequest, Message};
 use crate::llm::wire::{
-    borrowed_str, excerpt, mid_stream_error, ChunkContent, ErrorWire, FinishReason, Payload, Usage,
+    borrowed_str, mid_stream_error, ChunkContent, ErrorWire, FinishReason, Payload, Usage,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -65,15 +65,7 @@ pub fn parse_payload(data: &str) -> Result<Payload<'_>, ChatError> {
     if data == "[DONE]" {
         return Ok(Payload::Done);
     }
-    let chunk: ChunkWire<'_> = serde_json::from_str(data).map_err(|e| {
-        ChatError::new(
-            ErrorKind::Protocol,
-            format!(
-                "The server sent an event that is not a valid chat chunk ({e}): {}",
-                excerpt(data)
-            ),
-        )
-    })?;
+    let chunk: ChunkWire<'_> = super::parse_event(data, "chat chunk")?;
     if let Some(error) = chunk.error {
         return Err(stream_error(&error));
     }

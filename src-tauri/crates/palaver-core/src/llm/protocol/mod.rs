@@ -41,6 +41,23 @@ pub(crate) struct Prepared {
 }
 
 /// The streaming chat request for `request` in `protocol`.
+/// Reads one event's JSON as `T`, or says that the server sent something that is not `what`
+/// (quoting the start of it).
+pub(crate) fn parse_event<'a, T: serde::Deserialize<'a>>(
+    data: &'a str,
+    what: &str,
+) -> Result<T, ChatError> {
+    serde_json::from_str(data).map_err(|e| {
+        ChatError::new(
+            ErrorKind::Protocol,
+            format!(
+                "The server sent an event that is not a valid {what} ({e}): {}",
+                super::wire::excerpt(data)
+            ),
+        )
+    })
+}
+
 pub(crate) fn chat_request(
     endpoint: &Endpoint,
     request: &ChatRequest,

@@ -16,12 +16,10 @@
 //! on one event must stay above the bound on a reply.
 
 use super::Decoded;
-use crate::llm::error::{ChatError, ErrorKind};
+use crate::llm::error::ChatError;
 use crate::llm::kind::is_openai_reasoning;
 use crate::llm::request::{ChatRequest, Role};
-use crate::llm::wire::{
-    borrowed_str, excerpt, mid_stream_error, ChunkContent, FinishReason, Usage,
-};
+use crate::llm::wire::{borrowed_str, mid_stream_error, ChunkContent, FinishReason, Usage};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
@@ -154,15 +152,7 @@ impl Decoder {
         event: &str,
         data: &'a str,
     ) -> Result<Decoded<'a>, ChatError> {
-        let wire: EventWire<'a> = serde_json::from_str(data).map_err(|e| {
-            ChatError::new(
-                ErrorKind::Protocol,
-                format!(
-                    "The server sent an event that is not a valid Responses event ({e}): {}",
-                    excerpt(data)
-                ),
-            )
-        })?;
+        let wire: EventWire<'a> = super::parse_event(data, "Responses event")?;
         let kind = wire.kind.as_deref().unwrap_or(event);
         let mut content = ChunkContent::default();
         let mut done = false;
@@ -230,6 +220,7 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::llm::error::ErrorKind;
     use crate::llm::request::Message;
 
     fn content<'a>(d: &mut Decoder, data: &'a str) -> ChunkContent<'a> {
