@@ -1207,3 +1207,41 @@ mod azure_and_headers {
         assert!(server.requests().is_empty(), "nothing was sent");
     }
 }
+
+/// A server (the probe asks whatever answers on a local port) cannot make Palaver hold an
+/// endless model list, nor fill the picker with junk.
+#[tokio::test]
+async fn a_model_list_without_end_is_refused_and_junk_names_are_left_out() {
+    let server = MockServer::start().await.unwrap();
+    let huge = format!(
+        r#"{{"data":[{{"id":"{}"}}]}}"#,
+        "x".repeat(palaver_core::llm::MAX_MODEL_LIST_BYTES)
+    );
+    server.push(Reply::status(200, "application/json", &huge));
+    let client = model_client();
+    let error = list_models(
+        client.http(),
+        &endpoint(&server, ApiKind::OpenAi),
+        Duration::from_secs(20),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.kind, palaver_core::llm::ErrorKind::TooLarge);
+    assert!(
+        error.message.contains("larger than 16 MiB"),
+        "{}",
+        error.message
+    );
+
+    let long = "y".repeat(600);
+    let body = serde_json::json!({ "data": [{"id": "good"}, {"id": "  "}, {"id": long}] });
+    server.push(Reply::status(200, "application/json", &body.to_string()));
+    let models = list_models(
+        client.http(),
+        &endpoint(&server, ApiKind::OpenAi),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    assert_eq!(models, ["good"]);
+}

@@ -25,7 +25,7 @@ pub use client::{
 };
 pub use error::{human_duration, scrub_secrets, ChatError, ErrorKind};
 pub use kind::{ApiKind, Protocol};
-pub use models::list_models;
+pub use models::{list_models, MAX_MODEL_LIST_BYTES};
 pub use protocol::chat_completions::parse_payload;
 pub use protocol::AZURE_DEFAULT_API_VERSION;
 pub use request::{
