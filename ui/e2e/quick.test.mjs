@@ -79,7 +79,11 @@ test('the quick question is in the main window history, and Ctrl+Enter continues
   const input = await app.find('#quick-input');
   await input.type('And who keeps it?');
   await input.type(Keys.ENTER);
-  await app.waitFor(async () => /That is all/.test(await app.exec(`return document.querySelector('#quick-reply').innerText`)), { timeout: 30000, what: 'the second answer' });
+  let shownReply = '';
+  await app.waitFor(async () => {
+    shownReply = await app.exec(`return document.querySelector('#quick-reply').innerText + ' | input: ' + document.querySelector('#quick-input').value`);
+    return /That is all/.test(shownReply);
+  }, { timeout: 30000, what: 'the second answer' }).catch((e) => { throw new Error(`${e.message}; quick ask shows “${shownReply.slice(0, 300)}”`); });
   await app.exec(`document.querySelector('#quick-input').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', ctrlKey: true, bubbles: true }))`);
   await app.waitFor(async () => !quickAskMapped(), { what: 'quick ask to give way' });
   await app.switchTo(mainHandle);

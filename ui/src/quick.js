@@ -47,11 +47,9 @@ async function ask(text) {
       text,
       source: 'quick_ask',
       onEvent: (event) => {
-        if (generation !== state.generation) {
-          // The window started over; the reply still streams and is saved in the history.
-          if (isEnd(event)) setBusy(false);
-          return;
-        }
+        // The window started over; the reply still streams and is saved in the history, and
+        // no longer holds up the next question.
+        if (generation !== state.generation) return;
         if (event.type === 'started') state.streamId = event.streamId;
         reply.handle(event);
         if (isEnd(event)) {
@@ -77,6 +75,7 @@ function startOver() {
   state.generation += 1;
   state.conversationId = null;
   state.streamId = null;
+  setBusy(false);
   replyBox.hidden = true;
   replyBox.replaceChildren();
   status.hidden = true;
