@@ -15,7 +15,7 @@ use palaver_core::secrets::ApiKey;
 use std::time::Duration;
 
 const PAUSE: Duration = Duration::from_millis(30);
-const KEY: &str = "sk-ant-api03-test-key-0000000001234";
+const KEY: &str = "test-key-for-the-mock-anthropic-0001234";
 
 fn options() -> ClientOptions {
     retrying(0)
