@@ -387,8 +387,7 @@ fn begin_turn(
 fn latest_choice() -> Option<(String, String)> {
     let db = HistoryDb::open_default().ok()?;
     let id = db.latest_conversation_id().ok()??;
-    let view = db.conversation(&id).ok()?;
-    Some((view.conversation.profile, view.conversation.model))
+    db.model_of(&id).ok()
 }
 
 fn profile_flag(profile: &str) -> String {

@@ -77,12 +77,9 @@ pub async fn send_message<R: Runtime>(
     let stored = match (&model, &conversation_id) {
         (None, Some(id)) => {
             let id = id.clone();
-            let view = with_history(&core, move |h| Ok(h.conversation(&id)?)).await?;
-            Some(ModelChoice {
-                profile: view.conversation.profile,
-                model: view.conversation.model,
-            })
-            .filter(|c| !c.profile.is_empty() && settings.profile(&c.profile).is_some())
+            let (profile, model) = with_history(&core, move |h| Ok(h.model_of(&id)?)).await?;
+            Some(ModelChoice { profile, model })
+                .filter(|c| !c.profile.is_empty() && settings.profile(&c.profile).is_some())
         }
         _ => None,
     };

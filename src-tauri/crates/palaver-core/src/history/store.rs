@@ -735,6 +735,18 @@ impl HistoryDb {
         Ok(())
     }
 
+    /// The profile and model the conversation's next reply comes from.
+    pub fn model_of(&self, id: &str) -> Result<(String, String)> {
+        self.conn()
+            .query_row(
+                "SELECT profile, model FROM conversations WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or(HistoryError::NotFound("conversation"))
+    }
+
     /// Makes `model` on `profile` the conversation's choice for its next replies.
     pub fn set_model(&self, id: &str, profile: &str, model: &str) -> Result<()> {
         let model = model.trim();
