@@ -62,7 +62,7 @@ const CODE_LANGUAGE = /^language-[\w+#.-]{1,32}$/;
 
 /**
  * @param {Window & import('dompurify').WindowLike} win the window whose document renders (jsdom's in tests)
- * @returns {{ toFragment(src: string): DocumentFragment, toHtml(src: string): string }}
+ * @returns {{ toFragment(src: string): DocumentFragment, inlineFragment(src: string): DocumentFragment, toHtml(src: string): string }}
  */
 export function createMarkdown(win) {
   const purify = createDOMPurify(win);
@@ -107,10 +107,14 @@ export function createMarkdown(win) {
     return frag;
   }
 
-  /** @param {string} src */
-  function toFragment(src) {
-    const html = /** @type {string} */ (marked.parse(src));
-    const clean = purify.sanitize(html, {
+  /**
+   * Sanitized, adopted into our document and tidied; `src` is what it shows if DOMPurify
+   * returns nothing.
+   * @param {string} html
+   * @param {string} src
+   */
+  function clean(html, src) {
+    const purified = purify.sanitize(html, {
       ALLOWED_TAGS,
       ALLOWED_ATTR,
       FORBID_TAGS,
@@ -122,7 +126,7 @@ export function createMarkdown(win) {
       ALLOW_ARIA_ATTR: false,
       RETURN_DOM_FRAGMENT: true,
     });
-    if (!clean) {
+    if (!purified) {
       // HTML that starts with <frameset> parses into a document without a body, and
       // DOMPurify returns nothing; the block is shown as the text it is.
       const text = doc.createDocumentFragment();
@@ -130,7 +134,20 @@ export function createMarkdown(win) {
       return text;
     }
     // DOMPurify builds the fragment in its own document; adopt it into ours.
-    return tidy(/** @type {DocumentFragment} */ (doc.importNode(clean, true)));
+    return tidy(/** @type {DocumentFragment} */ (doc.importNode(purified, true)));
+  }
+
+  /** A markdown document (or any run of whole blocks of one). @param {string} src */
+  function toFragment(src) {
+    return clean(/** @type {string} */ (marked.parse(src)), src);
+  }
+
+  /**
+   * A piece of a paragraph: its inline markdown (emphasis, code spans, links), no block.
+   * @param {string} src
+   */
+  function inlineFragment(src) {
+    return clean(/** @type {string} */ (marked.parseInline(src)), src);
   }
 
   /** @param {string} src */
@@ -140,5 +157,5 @@ export function createMarkdown(win) {
     return box.innerHTML;
   }
 
-  return { toFragment, toHtml };
+  return { toFragment, inlineFragment, toHtml };
 }

@@ -1,8 +1,8 @@
 // The main window's conversation: which one is open, the reply being written, and what can be
 // done to them — send, stop, regenerate, edit, switch versions, start a new chat, open one
 // from the history. At most one reply is written at a time; while it is, opening another
-// conversation waits. When a reply ends, the conversation is drawn again from the history,
-// which has the ids, versions and actions.
+// conversation waits. When a reply ends, the history gives what was drawn live its ids,
+// versions and actions; nothing on screen is drawn again.
 //
 // The log is drawn by transcript.js (what is stored) and conversation.js (the reply being
 // written); the composer, the sidebar and the notices are reached through callbacks.
@@ -72,9 +72,11 @@ export function createChat(deps) {
    */
   function startReply(text, showQuestion) {
     empty.hidden = true;
-    if (showQuestion) log.append(views.userMessage(text));
+    const question = showQuestion ? views.userMessage(text) : null;
+    if (question) log.append(question);
     const article = views.replyArticle();
     log.append(article);
+    const live = question ? [question, article] : [article];
     /** @type {LiveReply} */
     const reply = views.streamReply(article, {
       usage: true,
@@ -89,8 +91,9 @@ export function createChat(deps) {
       onEnd: () => {
         if (active !== reply) return;
         setActive(null);
-        // Show the stored version: ids, versions and actions come from the history.
-        if (conversationId) open(conversationId, { stayAtBottom: true });
+        // The articles on screen stay as they are; the history gives them their ids,
+        // versions and actions.
+        if (conversationId) adopt(conversationId, live);
       },
     });
     log.scrollTop = log.scrollHeight;
@@ -166,6 +169,23 @@ export function createChat(deps) {
       if (active) return; // a new reply started meanwhile; it will refresh when it ends
       show(conversation, options);
       deps.closeSidebar();
+    } catch (e) {
+      deps.showNotice(errorMessage(e));
+    }
+  }
+
+  /**
+   * Gives a reply that ended, and its question, what the history knows of them.
+   * @param {string} id
+   * @param {HTMLElement[]} live
+   */
+  async function adopt(id, live) {
+    try {
+      const conversation = await ipc.getConversation(id);
+      if (active || conversationId !== id) return; // moved on meanwhile
+      transcript.adopt(conversation, live);
+      title.textContent = conversation.conversation.title || 'Palaver';
+      deps.onConversation(conversation.conversation);
     } catch (e) {
       deps.showNotice(errorMessage(e));
     }

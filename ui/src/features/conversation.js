@@ -18,7 +18,7 @@ import { button, copyText, el } from '../dom.js';
 /** @typedef {import('../ipc.js').ChatEvent} ChatEvent */
 /** @typedef {import('../ipc.js').ChatError} ChatError */
 /** @typedef {import('../ipc.js').StoredMessage} StoredMessage */
-/** @typedef {{ toFragment(src: string): DocumentFragment }} Markdown */
+/** @typedef {{ toFragment(src: string): DocumentFragment, inlineFragment(src: string): DocumentFragment }} Markdown */
 /** @typedef {(fn: () => void) => void} Schedule runs `fn` before the next paint */
 /**
  * What an error offers besides its explanation. With neither, the error is one line of text.
@@ -250,9 +250,7 @@ export function createConversationView({ markdown, copy = copyText, schedule = (
       }
       const content = el('div', 'content');
       article.append(content);
-      const renderer = new StreamRenderer(content, markdown, { decorate, schedule: (fn) => fn() });
-      renderer.append(m.content);
-      renderer.finish();
+      new StreamRenderer(content, markdown, { decorate }).renderAll(m.content);
       const status = el('div', 'status');
       status.hidden = true;
       article.append(status);
