@@ -3,6 +3,7 @@ import { build } from 'esbuild';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ownPropertyAssignments } from './frozen-prototype.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const dist = join(root, 'dist');
@@ -20,6 +21,7 @@ await build({
   sourcemap: false,
   legalComments: 'linked',
   logLevel: 'warning',
+  plugins: [ownPropertyAssignments()],
 });
 await build({
   entryPoints: { main: join(root, 'src/main.css') },

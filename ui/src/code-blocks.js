@@ -1,4 +1,5 @@
-// Finished code blocks get syntax highlighting, a language label and a Copy button.
+// Finished code blocks get syntax highlighting, a language label and a Copy button;
+// ```mermaid blocks become diagrams (diagrams.js).
 
 import hljs from 'highlight.js/lib/core';
 import bash from 'highlight.js/lib/languages/bash';
@@ -17,6 +18,7 @@ import sql from 'highlight.js/lib/languages/sql';
 import typescript from 'highlight.js/lib/languages/typescript';
 import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
+import { decorateDiagram } from './diagrams.js';
 
 const LANGUAGES = { bash, c, cpp, css, diff, go, java, javascript, json, markdown, python, rust, sql, typescript, xml, yaml };
 for (const [name, lang] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, lang);
@@ -33,6 +35,10 @@ export function decorateCodeBlocks(block, copy) {
   for (const code of block.querySelectorAll('pre > code')) {
     const pre = /** @type {HTMLElement} */ (code.parentElement);
     const language = (code.getAttribute('class') || '').replace(/^language-/, '');
+    if (language === 'mermaid') {
+      decorateDiagram(pre, copy);
+      continue;
+    }
     if (language && hljs.getLanguage(language) && (code.textContent || '').length <= MAX_HIGHLIGHT_CHARS) {
       const result = hljs.highlight(code.textContent || '', { language, ignoreIllegals: true });
       code.innerHTML = result.value; // hljs escapes the code it wraps in spans

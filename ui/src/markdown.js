@@ -12,6 +12,7 @@
 
 import { Marked } from 'marked';
 import createDOMPurify from 'dompurify';
+import { DISPLAY_MATH_TAG, INLINE_MATH_TAG, createTypesetter, mathExtension } from './math.js';
 
 /**
  * The attributes each tag may keep; an allowed tag not listed here keeps none.
@@ -34,6 +35,9 @@ const ALLOWED_TAGS = [
   'ul', 'li', 'dl', 'dt', 'dd', 'table', 'caption', 'thead', 'tbody', 'tfoot', 'tr',
   'em', 'strong', 'del', 's', 'ins', 'b', 'i', 'u', 'mark', 'small', 'sub', 'sup', 'kbd',
   'q', 'cite', 'span', 'div', 'summary',
+  // Where math goes: bare marks, replaced after sanitizing by MathML sanitized on its own
+  // (math.js); no attribute is kept on them, and `math` itself stays forbidden here.
+  INLINE_MATH_TAG, DISPLAY_MATH_TAG,
 ];
 
 const ALLOWED_ATTR = [...new Set(Object.values(ATTRIBUTES_BY_TAG).flat())];
@@ -78,6 +82,8 @@ export function createMarkdown(win) {
     // A task list keeps its ticks as text: form controls are not allowed through.
     renderer: { checkbox: ({ checked }) => (checked ? '☑ ' : '☐ ') },
   });
+  marked.use(mathExtension());
+  const typesetMath = createTypesetter(win);
 
   /** @param {DocumentFragment} frag */
   function tidy(frag) {
@@ -134,7 +140,9 @@ export function createMarkdown(win) {
       return text;
     }
     // DOMPurify builds the fragment in its own document; adopt it into ours.
-    return tidy(/** @type {DocumentFragment} */ (doc.importNode(purified, true)));
+    const frag = tidy(/** @type {DocumentFragment} */ (doc.importNode(purified, true)));
+    typesetMath(frag);
+    return frag;
   }
 
   /** A markdown document (or any run of whole blocks of one). @param {string} src */

@@ -30,6 +30,7 @@ const HR = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
 const SETEXT = /^ {0,3}(?:=+|-+)[ \t]*$/;
 const QUOTE = /^ {0,3}>[ \t]?/;
 const LIST_ITEM = /^( {0,3})(?:([-*+])|(\d{1,9})([.)]))([ \t]+|$)/;
+const MATH_BLOCK = /^ {0,3}(\$\$|\\\[)/;
 const HTML_BLOCK = /^ {0,3}<(?:[a-zA-Z]|\/[a-zA-Z]|!--|\?|![A-Z])/;
 const INDENTED = /^(?: {4}|\t)/;
 const TABLE_DELIMITER = /^ {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$/;
@@ -67,7 +68,7 @@ export function listItem(line) {
 /**
  * What a line starts, seen outside any block.
  * @param {string} line
- * @returns {'blank' | 'fence' | 'heading' | 'hr' | 'quote' | 'list' | 'other' | 'paragraph'}
+ * @returns {'blank' | 'fence' | 'heading' | 'hr' | 'quote' | 'list' | 'math' | 'other' | 'paragraph'}
  */
 export function classify(line) {
   if (line.trim() === '') return 'blank';
@@ -76,6 +77,7 @@ export function classify(line) {
   if (HR.test(line)) return 'hr';
   if (QUOTE.test(line)) return 'quote';
   if (listItem(line)) return 'list';
+  if (MATH_BLOCK.test(line)) return 'math';
   if (HTML_BLOCK.test(line) || INDENTED.test(line)) return 'other';
   return 'paragraph';
 }
@@ -87,7 +89,7 @@ export function classify(line) {
  */
 function interruptsParagraph(line) {
   const kind = classify(line);
-  if (kind === 'fence' || kind === 'heading' || kind === 'hr' || kind === 'quote') return true;
+  if (kind === 'fence' || kind === 'heading' || kind === 'hr' || kind === 'quote' || kind === 'math') return true;
   if (kind === 'list') {
     const item = /** @type {NonNullable<ReturnType<typeof listItem>>} */ (listItem(line));
     return !item.empty && (!item.ordered || item.start === 1);
@@ -160,7 +162,15 @@ function scanInline(text, keep) {
     }
     for (const [what, at] of open) if (i - at > OPEN_LIMIT) open.delete(what);
     if (i <= limit && i > 0 && text[i - 1] === ' ' && !space(c) && open.size === 0) cut = i;
-    if (c === '\\') { i++; continue; }
+    if (c === '\\') {
+      // \( … \) and \[ … \] are formulas; any other backslash escapes the next character.
+      const next = text[i + 1];
+      if (next === '(' || next === '[') open.set(`\\${next}`, i);
+      else if (next === ')') open.delete('\\(');
+      else if (next === ']') open.delete('\\[');
+      i++;
+      continue;
+    }
     if (c === '`') {
       let n = 1;
       while (text[i + n] === '`') n++;
@@ -175,8 +185,9 @@ function scanInline(text, keep) {
       const before = text[i - 1];
       const after = text[i + n];
       const key = c + n;
-      const canOpen = !space(after) && !(c === '_' && word(before));
-      const canClose = !space(before) && !(c === '_' && word(after)) && !(c === '$' && /\d/.test(after ?? ''));
+      // `$$` opens display math even at the end of a line.
+      const canOpen = (!space(after) || (c === '$' && n > 1)) && !(c === '_' && word(before));
+      const canClose = (!space(before) || (c === '$' && n > 1)) && !(c === '_' && word(after)) && !(c === '$' && /\d/.test(after ?? ''));
       if (open.has(key) && canClose) open.delete(key);
       else if (canOpen && !(c === '$' && /\d/.test(after ?? ''))) open.set(key, i);
       i += n - 1;
@@ -238,7 +249,8 @@ function closesFence(line, fence) {
  * @typedef {{ kind: 'quote', from: number, block: HTMLElement, inner: StreamRenderer, fed: number }} QuoteRun
  * @typedef {{ kind: 'code', from: number, block: HTMLElement, fence: string, indent: number, language: string, code: HTMLElement, tail: Text, lines: number }} CodeRun
  * @typedef {{ kind: 'other', from: number, block: HTMLElement }} OtherRun
- * @typedef {ParagraphRun | ListRun | TableRun | QuoteRun | CodeRun | OtherRun} Run
+ * @typedef {{ kind: 'math', from: number, block: HTMLElement, closer: string, lines: number }} MathRun
+ * @typedef {ParagraphRun | ListRun | TableRun | QuoteRun | CodeRun | OtherRun | MathRun} Run
  */
 
 export class StreamRenderer {
@@ -374,6 +386,12 @@ export class StreamRenderer {
       case 'fence':
         this.startCode(line, start);
         return;
+      case 'math': {
+        const opener = /** @type {RegExpExecArray} */ (MATH_BLOCK.exec(line));
+        this.run = { kind, from: start, block: this.newBlock(), closer: opener[1] === '$$' ? '$$' : '\\]', lines: 0 };
+        this.continueRun(this.run, line, start, end);
+        return;
+      }
       case 'paragraph':
       case 'list':
       case 'quote':
@@ -490,6 +508,13 @@ export class StreamRenderer {
       }
       case 'other':
         return line.trim() !== '';
+      case 'math': {
+        // A display formula: rendered once, when its closing delimiter comes.
+        const after = first ? line.slice(/** @type {RegExpExecArray} */ (MATH_BLOCK.exec(line))[0].length) : line;
+        run.lines += 1;
+        if (after.includes(run.closer) || run.lines > 200) this.replaceRun(run, end);
+        return true;
+      }
     }
   }
 
@@ -519,6 +544,7 @@ export class StreamRenderer {
         this.finishCode(run);
         break;
       case 'other':
+      case 'math':
         this.renderInto(run.block, this.text.slice(run.from, upTo));
         this.decorate(run.block);
         break;
@@ -734,6 +760,7 @@ export class StreamRenderer {
         run.tail.data = partial ? (run.lines > 0 ? '\n' : '') + this.stripIndent(partial, run.indent) : '';
         break;
       case 'other':
+      case 'math':
         this.renderInto(run.block, this.text.slice(run.from));
         break;
     }

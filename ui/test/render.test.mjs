@@ -51,6 +51,8 @@ const DOCUMENTS = {
   'stars that are not emphasis': 'Compute 2 * 3 * 4 and a_b_c snake and 5*6.\n',
   'raw html': '<div>\nraw html\n</div>\n\ntext\n',
   prices: 'It costs $5 and $10 here.\n',
+  math: 'The area is $\\pi r^2$ and $$x^2$$ inline, \\(a+b\\) and \\[c\\] too.\n\n$$\nE = mc^2\n$$\n\nDone for $5.\n',
+  'display math right after a paragraph': 'So:\n$$\n\\sum_{i=1}^n i\n$$\nand \\[\nx\n\\]\n',
 };
 
 /** What a reader sees, without the block wrappers and the whitespace HTML ignores. */

@@ -22,6 +22,7 @@
 //! | `[stall]` | a few tokens, then nothing, with the connection open |
 //! | `[xss]` | markdown carrying script tags, event handlers, a `javascript:` link, a remote image |
 //! | `[length]` | a short answer ending with `finish_reason: length` |
+//! | `[echo]` | the rest of the message after the tag, verbatim, token by token (exact markdown for a test); other tags in that rest are echoed, not obeyed |
 //!
 //! `GET …/models` (also Azure's `…/openai/models`) lists [`DemoOptions::models`], in a shape
 //! every client reads (`data[].id`, Anthropic's `display_name` and `has_more`). With
@@ -209,6 +210,12 @@ fn stream_tokens(wire: Wire, tokens: &[String], delay: Duration) -> Reply {
     reply
 }
 
+/// What follows `[echo]` in the prompt, if the tag is there.
+fn echo_text(prompt: &str) -> Option<&str> {
+    const TAG: &str = "[echo]";
+    prompt.find(TAG).map(|at| &prompt[at + TAG.len()..])
+}
+
 fn long_count(prompt: &str) -> Option<usize> {
     let start = prompt.find("[long ")? + "[long ".len();
     let end = prompt[start..].find(']')? + start;
@@ -279,6 +286,10 @@ pub fn reply(request: &RecordedRequest, options: &DemoOptions) -> Reply {
     let answer = default_answer(&requested_model(request, path), &prompt);
     let first_few = &answer[..answer.len().min(8)];
 
+    if let Some(text) = echo_text(&prompt) {
+        let tokens = split_tokens(text);
+        return stream_tokens(wire, &tokens, delay).write(wire.end(false, tokens.len() as u64));
+    }
     if prompt.contains("[401]") {
         return wire.error(
             401,
@@ -435,6 +446,39 @@ mod tests {
         );
         assert_eq!(r.status, 529);
         assert!(written(&r).contains(r#""type":"overloaded_error""#));
+    }
+
+    #[test]
+    fn echo_streams_the_rest_verbatim_in_each_protocol() {
+        let text = "Math: $x^2$ and [401]\n\n```mermaid\ngraph TD; A-->B\n```";
+        let user = serde_json::json!([{"role": "user", "content": format!("[echo]{text}")}]);
+        for (path, body) in [
+            (
+                "/v1/chat/completions",
+                serde_json::json!({"model": "m", "messages": user}),
+            ),
+            (
+                "/v1/messages",
+                serde_json::json!({"model": "m", "messages": user}),
+            ),
+            (
+                "/v1/responses",
+                serde_json::json!({"model": "m", "input": user}),
+            ),
+        ] {
+            let r = reply(&recorded("POST", path, body), &DemoOptions::default());
+            assert_eq!(r.status, 200, "{path}");
+            let out = written(&r);
+            let tokens = split_tokens(text);
+            assert!(tokens.len() > 5);
+            for t in &tokens {
+                let encoded = serde_json::to_string(t).unwrap();
+                assert!(out.contains(&encoded), "{path}: {encoded} in {out}");
+            }
+            assert!(!out.contains("here. Here is"), "{path}: no default answer");
+        }
+        assert_eq!(echo_text("say [echo] hi"), Some(" hi"));
+        assert_eq!(echo_text("no tag"), None);
     }
 
     #[test]
