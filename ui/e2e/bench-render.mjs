@@ -7,7 +7,15 @@
 //   E2E_COMMAND="BENCH_SMOKE=1 node ui/e2e/bench-render.mjs" .ci/e2e   (tiny sizes, for CI)
 //
 // Knobs: BENCH_CASES=markdown,paragraph,burst,conversation  BENCH_SECONDS=10  BENCH_RATE=2000
-// BENCH_BURST=200000  BENCH_MESSAGES=1000.
+// BENCH_BURST=200000  BENCH_MESSAGES=1000. The cases:
+//   markdown      BENCH_RATE tokens a second for BENCH_SECONDS, everyday markdown blocks
+//   paragraph     the same pace, one paragraph without a line break
+//   burst         BENCH_BURST tokens at once, one paragraph (as the first probe measured it)
+//   burst-markdown  BENCH_BURST tokens at once, markdown blocks; not run unless named: on
+//                 the renderer it was written against, 200,000 such tokens froze the
+//                 window for over three minutes
+//   conversation  a conversation of BENCH_MESSAGES messages opened from the sidebar, then
+//                 scrolled from its top to its bottom
 //
 // The mock server streams `[rate RATE COUNT SHAPE]` or `[burst COUNT]` replies in which every
 // 50th token, and the last, is a marker word (`m000050`), and records when it wrote each
@@ -40,7 +48,7 @@ const MESSAGES = Number(process.env.BENCH_MESSAGES ?? (SMOKE ? 100 : 1000));
 const SCROLL_STEP = 400;
 /** Let the app settle (timers, GC, the stored reply re-read) before reading its memory. */
 const SETTLE_MS = SMOKE ? 500 : 3000;
-const KNOWN = ['markdown', 'paragraph', 'burst', 'conversation'];
+const KNOWN = ['markdown', 'paragraph', 'burst', 'burst-markdown', 'conversation'];
 for (const c of CASES) if (!KNOWN.includes(c)) throw new Error(`unknown case ${c} (BENCH_CASES takes ${KNOWN.join(',')})`);
 
 const CONVERSATION_TITLE = `Bench: ${MESSAGES} messages`;
@@ -62,7 +70,7 @@ function streamProbe(finalMarker) {
   const state = {
     t: /** @type {number[]} */ ([]),
     seen: /** @type {number[]} */ ([]),
-    enterAt: 0, completeAt: 0, lastAt: 0, costTotal: 0, costMax: 0, stop: false,
+    enterAt: 0, completeAt: 0, lastAt: 0, storedAt: 0, costTotal: 0, costMax: 0, stop: false,
   };
   Object.assign(window, { __bench: state });
   document.getElementById('message')?.addEventListener('keydown', (e) => {
@@ -109,6 +117,8 @@ function streamProbe(finalMarker) {
     state.seen.push(best);
     if (best >= finalMarker && !state.lastAt) state.lastAt = t;
     if (reply && best > 0 && !state.completeAt && reply.getAttribute('aria-busy') !== 'true') state.completeAt = t;
+    // The finished reply drawn again from the history: it then carries its id.
+    if (reply instanceof HTMLElement && reply.dataset.id && !state.storedAt) state.storedAt = t;
     const cost = performance.now() - start;
     state.costTotal += cost;
     state.costMax = Math.max(state.costMax, cost);
@@ -310,6 +320,7 @@ function streamFigures(frames, sent, count) {
     gaps,
     lastByteToScreen: frames.lastAt && sent.lastByteAtMs ? frames.lastAt - sent.lastByteAtMs : NaN,
     lastByteToComplete: frames.completeAt && sent.lastByteAtMs ? frames.completeAt - sent.lastByteAtMs : NaN,
+    lastByteToStored: frames.storedAt && sent.lastByteAtMs ? frames.storedAt - sent.lastByteAtMs : NaN,
     enterToScreen: frames.lastAt && frames.enterAt ? frames.lastAt - frames.enterAt : NaN,
     sendSeconds: sent.lastByteAtMs ? (sent.lastByteAtMs - sent.startedAtMs) / 1000 : NaN,
     achieved,
@@ -336,7 +347,10 @@ try {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
   }
-  const app = await stack.startApp();
+  const app = await stack.startApp().catch((e) => {
+    // `palaver` starts the window by becoming the `palaver-app` beside it; alone it cannot.
+    throw new Error(`${APP} did not start (PALAVER_APP must be a palaver-app, or a palaver command with palaver-app beside it): ${e.message}`);
+  });
   await app.waitFor(async () => (await app.find('#message')).displayed(), { timeout: 30000, what: 'the main window' });
 
   // The page's clock against the system's: performance.timeOrigin was read once, at load.
@@ -379,27 +393,28 @@ try {
  * @param {string} name
  */
 async function streamCase(app, name) {
-  const count = name === 'burst' ? BURST : Math.round(RATE * SECONDS);
-  const tag = name === 'burst' ? `[burst ${count} markdown]` : `[rate ${RATE} ${count} ${name}]`;
+  const burst = name.startsWith('burst');
+  const count = burst ? BURST : Math.round(RATE * SECONDS);
+  const tag = burst ? `[burst ${count} ${name === 'burst' ? 'paragraph' : 'markdown'}]` : `[rate ${RATE} ${count} ${name}]`;
   await (await app.find('#new-chat')).click();
   await app.waitFor(async () => app.exec(`return !document.querySelector('#conversation article')`), { what: 'a new chat' });
   await app.exec(`(${streamProbe})(arguments[0])`, count);
   const input = await app.find('#message');
   await input.type(`Render benchmark ${tag}`);
   await input.type(Keys.ENTER);
-  // Polled seldom: each look is a script run in the page, on the same thread as the renderer.
-  const deadline = Date.now() + Math.max(120, SECONDS * 10) * 1000;
+  // Polled seldom: each look is a script run in the page, on the same thread as the renderer,
+  // and waits for it while it is busy.
+  const deadline = Date.now() + Math.max(120, SECONDS * 10, count / 200) * 1000;
   let stored = false;
-  while (Date.now() < deadline) {
+  while (!stored && Date.now() < deadline) {
     await sleep(500);
-    stored = await app.exec(`const b = window.__bench; const r = [...document.querySelectorAll('#conversation .msg.assistant')].pop();
-      return !!(b.lastAt && b.completeAt && r?.dataset.id);`);
-    if (stored) break;
+    stored = await app.exec(`const b = window.__bench;
+      return !!(b.lastAt && b.completeAt && b.storedAt);`).catch(() => false);
   }
   await sleep(300);
   const frames = await app.exec('const b = window.__bench; b.stop = true; return b;');
   const sent = await (await fetch(`${stack.base.replace(/\/v1$/, '')}/_mock/sent`)).json();
-  for (const k of ['enterAt', 'completeAt', 'lastAt']) if (frames[k]) frames[k] += clockOffset;
+  for (const k of ['enterAt', 'completeAt', 'lastAt', 'storedAt']) if (frames[k]) frames[k] += clockOffset;
   frames.t = frames.t.map((x) => x + clockOffset);
   const figures = streamFigures(frames, sent, count);
   if (!stored) failures.push(`${name}: the reply was not complete and stored in time (highest marker on screen ${figures.seen} of ${count})`);
@@ -461,14 +476,15 @@ if (Math.abs(clockOffset) >= 1) console.log(`(the page's clock was ${clockOffset
 if (streams.length) {
   const rows = [
     ['', (c) => c],
-    ['tokens', (c) => (c === 'burst' ? `${results[c].count} at once` : `${results[c].count} at ${RATE}/s`)],
+    ['tokens', (c) => (c.startsWith('burst') ? `${results[c].count} at once` : `${results[c].count} at ${RATE}/s`)],
     ['server: sent in, achieved rate', (c) => `${results[c].sendSeconds.toFixed(2)} s, ${results[c].achieved.toFixed(0)}/s`],
-    ['server: most behind schedule', (c) => (c === 'burst' ? '—' : ms(results[c].behind))],
+    ['server: most behind schedule', (c) => (c.startsWith('burst') ? '—' : ms(results[c].behind))],
     ['markers on screen / sent', (c) => `${results[c].markersSeen} / ${results[c].markersSent}`],
     ['token → frame p50 / p99', (c) => duo(results[c].latency)],
     ['frame gap p50 / p99 / max', (c) => trio(results[c].gaps)],
     ['last byte → whole reply on screen', (c) => sec(results[c].lastByteToScreen)],
     ['last byte → reply complete', (c) => sec(results[c].lastByteToComplete)],
+    ['last byte → stored reply drawn', (c) => sec(results[c].lastByteToStored)],
     ['Enter → whole reply on screen', (c) => sec(results[c].enterToScreen)],
     ['probe per frame mean / max', (c) => `${results[c].probeMean.toFixed(2)} / ${results[c].probeMax.toFixed(1)} ms`],
     ['PSS after', (c) => (mem[c] ? mib(mem[c].total) : '—')],
