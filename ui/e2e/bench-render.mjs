@@ -307,6 +307,10 @@ function streamFigures(frames, sent, count) {
   const end = frames.lastAt || Infinity;
   const gaps = [];
   for (let i = 1; i < t.length; i++) if (t[i - 1] >= sent.startedAtMs && t[i] <= end) gaps.push(t[i] - t[i - 1]);
+  // After the stream: the reply finished and drawn again from the history.
+  const after = [];
+  const stored = frames.storedAt || -Infinity;
+  for (let i = 1; i < t.length; i++) if (t[i] > end && t[i - 1] < stored) after.push(t[i] - t[i - 1]);
   const markers = sent.markers;
   const span = markers.length > 1 ? markers.at(-1)[1] - markers[0][1] : NaN;
   const achieved = markers.length > 1 ? ((markers.at(-1)[0] - markers[0][0]) / span) * 1000 : NaN;
@@ -318,6 +322,7 @@ function streamFigures(frames, sent, count) {
     markersSent: markers.length,
     latency: latencies,
     gaps,
+    longestAfter: after.length ? Math.max(...after) : NaN,
     lastByteToScreen: frames.lastAt && sent.lastByteAtMs ? frames.lastAt - sent.lastByteAtMs : NaN,
     lastByteToComplete: frames.completeAt && sent.lastByteAtMs ? frames.completeAt - sent.lastByteAtMs : NaN,
     lastByteToStored: frames.storedAt && sent.lastByteAtMs ? frames.storedAt - sent.lastByteAtMs : NaN,
@@ -482,6 +487,7 @@ if (streams.length) {
     ['markers on screen / sent', (c) => `${results[c].markersSeen} / ${results[c].markersSent}`],
     ['token → frame p50 / p99', (c) => duo(results[c].latency)],
     ['frame gap p50 / p99 / max', (c) => trio(results[c].gaps)],
+    ['longest frame after, until stored', (c) => ms(results[c].longestAfter)],
     ['last byte → whole reply on screen', (c) => sec(results[c].lastByteToScreen)],
     ['last byte → reply complete', (c) => sec(results[c].lastByteToComplete)],
     ['last byte → stored reply drawn', (c) => sec(results[c].lastByteToStored)],
