@@ -12,8 +12,8 @@
 //   paragraph     the same pace, one paragraph without a line break
 //   burst         BENCH_BURST tokens at once, one paragraph (as the first probe measured it)
 //   burst-markdown  BENCH_BURST tokens at once, markdown blocks; not run unless named: on
-//                 the renderer it was written against, 200,000 such tokens froze the
-//                 window for over three minutes
+//                 the renderer of the time, 200,000 such tokens froze the window for
+//                 minutes (see the README)
 //   conversation  a conversation of BENCH_MESSAGES messages opened from the sidebar, then
 //                 scrolled from its top to its bottom
 //
