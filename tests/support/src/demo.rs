@@ -13,6 +13,8 @@
 //! |---|---|
 //! | (none) | a short markdown answer with a list and a code block, token by token |
 //! | `[long N]` | N generated tokens (see [`crate::token`]) |
+//! | `[rate R N SHAPE]` | N tokens at R a second, shaped as `markdown` (the default) or one long `paragraph`, every 50th a marker word whose send time `GET /_mock/sent` tells (see [`crate::paced`]) |
+//! | `[burst N SHAPE]` | the same N tokens all at once, in large writes |
 //! | `[slow]` | the default answer at 150 ms a token |
 //! | `[reasoning]` | thinking tokens (`reasoning_content`, `thinking_delta`, reasoning summary), then the answer |
 //! | `[401]`, `[429]`, `[500]`, `[quota]` | that HTTP error, in the protocol's shape |
@@ -352,6 +354,12 @@ pub fn reply(request: &RecordedRequest, options: &DemoOptions) -> Reply {
     }
     if prompt.contains("[length]") {
         return stream_tokens(wire, first_few, delay).write(wire.end(true, first_few.len() as u64));
+    }
+    if let Some(paced) = crate::paced::tag(&prompt) {
+        return Reply::sse()
+            .write(wire.start())
+            .paced(wire, paced)
+            .write(wire.end(false, paced.count as u64));
     }
     if let Some(n) = long_count(&prompt) {
         return Reply::sse()

@@ -1,7 +1,8 @@
 //! Just enough HTTP/1.1 by hand: read a request, write a scripted response step by step
 //! while watching the socket for the client going away.
 
-use crate::{Framing, RecordedRequest, Reply, Shared, Step};
+use crate::paced::{self, Paced, Schedule};
+use crate::{lock, Framing, RecordedRequest, Reply, SentLog, Shared, Step, Wire};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -19,11 +20,11 @@ pub(crate) async fn serve_connection(socket: TcpStream, shared: Arc<Shared>) {
             None => return,
         };
         let reply = shared.next_reply(&request);
-        if request.path != crate::STATS_PATH {
+        if request.path != crate::STATS_PATH && request.path != crate::SENT_PATH {
             shared.record(request);
         }
         let outcome = tokio::select! {
-            written = write_reply(&mut writer, &reply) => written,
+            written = write_reply(&mut writer, &reply, &shared) => written,
             () = wait_for_close(&mut reader, &mut buffered) => Err(std::io::ErrorKind::ConnectionAborted.into()),
         };
         match outcome {
@@ -126,7 +127,11 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-async fn write_reply(writer: &mut OwnedWriteHalf, reply: &Reply) -> std::io::Result<()> {
+async fn write_reply(
+    writer: &mut OwnedWriteHalf,
+    reply: &Reply,
+    shared: &Shared,
+) -> std::io::Result<()> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
     for (k, v) in &reply.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
@@ -163,12 +168,75 @@ async fn write_reply(writer: &mut OwnedWriteHalf, reply: &Reply) -> std::io::Res
                     write_piece(writer, reply.framing, batch.as_bytes()).await?;
                 }
             }
+            Step::Paced { wire, paced } => {
+                write_paced(writer, reply.framing, *wire, paced, shared).await?;
+            }
         }
     }
     if reply.framing == Framing::Chunked {
         writer.write_all(b"0\r\n\r\n").await?;
     }
     writer.flush().await
+}
+
+/// Writes a benchmark reply's tokens on their schedule (see [`paced`]), each batch as soon
+/// as it is due, and notes in `shared.sent` when each marker went out: after the write that
+/// carried it returned, so a client that reads slowly delays the note as it delays the bytes.
+async fn write_paced(
+    writer: &mut OwnedWriteHalf,
+    framing: Framing,
+    wire: Wire,
+    paced: &Paced,
+    shared: &Shared,
+) -> std::io::Result<()> {
+    // The system clock once, then the monotonic one: sub-millisecond, and never stepped back
+    // by NTP during a run. The page's clock is the system clock too (performance.timeOrigin).
+    let start = tokio::time::Instant::now();
+    let start_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+        * 1000.0;
+    let now_ms = || start_ms + start.elapsed().as_secs_f64() * 1000.0;
+    *lock(&shared.sent) = SentLog {
+        count: paced.count,
+        rate: paced.rate,
+        started_at_ms: start_ms,
+        markers: Vec::with_capacity(paced.count / paced::MARKER_EVERY + 1),
+        last_byte_at_ms: None,
+    };
+    let mut schedule = Schedule::new(paced);
+    let mut batch = String::new();
+    let mut token = String::new();
+    let mut unsent_markers = Vec::new();
+    let mut flush = async |batch: &mut String, markers: &mut Vec<usize>| {
+        write_piece(writer, framing, batch.as_bytes()).await?;
+        batch.clear();
+        let at = now_ms();
+        lock(&shared.sent)
+            .markers
+            .extend(markers.drain(..).map(|i| (i, at)));
+        std::io::Result::Ok(())
+    };
+    while let Some(due) = schedule.next_due() {
+        tokio::time::sleep_until(start + due).await;
+        for i in schedule.due(start.elapsed()) {
+            token.clear();
+            paced::push_json_token(&mut token, paced.shape, i, paced.count);
+            wire.push_token(&mut batch, &token);
+            if paced::is_marker(i, paced.count) {
+                unsent_markers.push(i);
+            }
+            if batch.len() >= paced::BURST_WRITE_BYTES {
+                flush(&mut batch, &mut unsent_markers).await?;
+            }
+        }
+        if !batch.is_empty() {
+            flush(&mut batch, &mut unsent_markers).await?;
+        }
+    }
+    lock(&shared.sent).last_byte_at_ms = Some(now_ms());
+    Ok(())
 }
 
 async fn write_piece(

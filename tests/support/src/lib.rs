@@ -12,6 +12,9 @@
 //! reply was scripted; with [`Fallback::Demo`] a canned assistant whose behaviour is chosen
 //! by tags in the last user message (`[401]`, `[stall]`, `[long 5000]`, …; see [`demo`]).
 //!
+//! The render benchmark's replies (tokens at a steady rate, markers whose send times are
+//! recorded) come from [`paced`].
+//!
 //! Events of the other protocols are built by [`anthropic`] and [`responses`]; the
 //! top-level builders ([`chunk`], [`finish_chunk`], [`Reply::answer`], …) are Chat
 //! Completions.
@@ -19,6 +22,7 @@
 pub mod anthropic;
 pub mod demo;
 mod http;
+pub mod paced;
 pub mod responses;
 
 use std::collections::VecDeque;
@@ -48,6 +52,10 @@ pub enum Step {
         batch_bytes: usize,
         delay: Duration,
     },
+    /// Generate the tokens of a benchmark reply (see [`paced`]) as text events of `wire`,
+    /// at its rate or all at once, recording when each marker was written (see
+    /// [`SENT_PATH`]).
+    Paced { wire: Wire, paced: paced::Paced },
 }
 
 /// The protocol a reply speaks.
@@ -200,6 +208,12 @@ impl Reply {
         self
     }
 
+    /// A benchmark reply's tokens as text events of `wire` (see [`Step::Paced`]).
+    pub fn paced(mut self, wire: Wire, paced: paced::Paced) -> Reply {
+        self.steps.push(Step::Paced { wire, paced });
+        self
+    }
+
     /// End the body by closing the connection instead of chunked framing.
     pub fn close_delimited(mut self) -> Reply {
         self.framing = Framing::Close;
@@ -212,6 +226,13 @@ impl Reply {
 /// `lastRequest` says whether each key header (`authorization`, `xApiKey`, `apiKey`) was
 /// present, never its value.
 pub const STATS_PATH: &str = "/_mock/stats";
+
+/// `GET` this path for when the latest benchmark reply ([`Step::Paced`]) wrote its markers,
+/// as JSON: `{count, rate, startedAtMs, markers: [[index, sentAtMs], …], lastByteAtMs}`.
+/// Times are milliseconds since the Unix epoch with fractions, by the system clock read
+/// once at the start of the reply and carried on by the monotonic clock; `lastByteAtMs`
+/// (the write of the last token) is null until the reply has written it.
+pub const SENT_PATH: &str = "/_mock/sent";
 
 pub const DONE: &str = "data: [DONE]\n\n";
 
@@ -326,9 +347,20 @@ pub(crate) struct Shared {
     connections: AtomicUsize,
     changed: Notify,
     fallback: Fallback,
+    pub(crate) sent: Mutex<SentLog>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// When the latest benchmark reply wrote its markers (see [`SENT_PATH`]).
+#[derive(Debug, Default)]
+pub(crate) struct SentLog {
+    pub count: usize,
+    pub rate: Option<f64>,
+    pub started_at_ms: f64,
+    pub markers: Vec<(usize, f64)>,
+    pub last_byte_at_ms: Option<f64>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
@@ -348,6 +380,17 @@ impl Shared {
                 })),
             });
             return Reply::status(200, "application/json", &stats.to_string());
+        }
+        if request.path == SENT_PATH {
+            let sent = lock(&self.sent);
+            let body = serde_json::json!({
+                "count": sent.count,
+                "rate": sent.rate,
+                "startedAtMs": sent.started_at_ms,
+                "markers": sent.markers,
+                "lastByteAtMs": sent.last_byte_at_ms,
+            });
+            return Reply::status(200, "application/json", &body.to_string());
         }
         if let Some(reply) = lock(&self.script).pop_front() {
             return reply;
@@ -412,6 +455,7 @@ impl MockServer {
             connections: AtomicUsize::new(0),
             changed: Notify::new(),
             fallback,
+            sent: Mutex::new(SentLog::default()),
         });
         let accept_shared = shared.clone();
         let task = tokio::spawn(async move {
