@@ -38,6 +38,12 @@ const CODE_LANGUAGE = /^[\w+#.-]{1,32}$/;
 
 /** A paragraph's text not yet taken is cut once it is longer than this. */
 const CUT_AFTER = 240;
+/**
+ * A paragraph's text goes on in a new <p class="continued"> (no space between, the same flow
+ * but for where a line ends) once its <p> holds this much: the browser lays out a paragraph's
+ * lines whole, so appending to a 100 KB one costs tens of milliseconds a frame.
+ */
+const PARAGRAPH_PIECE = 2_000;
 /** An emphasis, code span, link or formula open for longer than this is taken to be none. */
 const OPEN_LIMIT = 600;
 /** Work per frame while streaming, and while working off a large backlog. */
@@ -243,7 +249,7 @@ function closesFence(line, fence) {
 }
 
 /**
- * @typedef {{ kind: 'paragraph', from: number, block: HTMLElement, p: HTMLElement, pending: number, lines: number, taken: boolean }} ParagraphRun
+ * @typedef {{ kind: 'paragraph', from: number, block: HTMLElement, p: HTMLElement, pending: number, lines: number, taken: boolean, held: number }} ParagraphRun
  * @typedef {{ kind: 'list', from: number, block: HTMLElement, list: HTMLElement, ordered: boolean, marker: string, item: number, contentIndent: number, fence: string | null, blank: boolean }} ListRun
  * @typedef {{ kind: 'table', from: number, block: HTMLElement, head: string, tbody: HTMLElement }} TableRun
  * @typedef {{ kind: 'quote', from: number, block: HTMLElement, inner: StreamRenderer, fed: number }} QuoteRun
@@ -411,7 +417,7 @@ export class StreamRenderer {
     if (kind === 'paragraph') {
       const p = this.doc.createElement('p');
       block.append(p);
-      this.run = { kind, from: start, block, p, pending: start, lines: 0, taken: false };
+      this.run = { kind, from: start, block, p, pending: start, lines: 0, taken: false, held: 0 };
     } else if (kind === 'list') {
       const nl = this.text.indexOf('\n', start);
       const item = /** @type {NonNullable<ReturnType<typeof listItem>>} */ (listItem(this.text.slice(start, nl === -1 ? undefined : nl)));
@@ -565,6 +571,15 @@ export class StreamRenderer {
     run.pending = upTo;
     if (!src) return;
     run.taken = true;
+    if (run.held > PARAGRAPH_PIECE) {
+      run.p.classList.add('split');
+      const next = this.doc.createElement('p');
+      next.className = 'continued';
+      run.block.append(next);
+      run.p = next;
+      run.held = 0;
+    }
+    run.held += src.length;
     // A hard line break (two spaces or a backslash before the newline) needs the next line to
     // be seen as one; the cut at the newline keeps it as a <br>.
     const hard = /(?: {2,}|\\)\n$/.exec(src);
