@@ -189,7 +189,17 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
 
   function setSpacers() {
     top.style.height = `${sum(0, first)}px`;
-    bottom.style.height = `${sum(last, messages.length)}px`;
+    // The bottom spacer is there only when it stands for something, so that a reply drawn
+    // live at the end of the list follows the last message directly.
+    const below = sum(last, messages.length);
+    bottom.style.height = `${below}px`;
+    if (below > 0 && !bottom.isConnected) afterRange(bottom);
+    else if (below === 0) bottom.remove();
+  }
+
+  /** Puts a node right after the rendered range. @param {HTMLElement} node */
+  function afterRange(node) {
+    (last > first ? /** @type {HTMLElement} */ (rendered.get(last - 1)) : top).after(node);
   }
 
   /** The first rendered article whose bottom is below the top of the viewport, and where it is. */
@@ -233,16 +243,15 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
     while (last < want1) {
       if (performance.now() > deadline) { more = true; break; }
       const a = articleAt(last);
-      bottom.before(a);
+      afterRange(a);
       rendered.set(last, a);
       measure(last, a);
       last++;
     }
-    while (first > want0) {
+    while (first > want0 && last > first) {
       if (performance.now() > deadline) { more = true; break; }
       const a = articleAt(first - 1);
-      const next = rendered.get(first) ?? bottom;
-      next.before(a);
+      /** @type {HTMLElement} */ (rendered.get(first)).before(a);
       first--;
       rendered.set(first, a);
       measure(first, a);
@@ -298,7 +307,7 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
     let height = 0;
     while ((last < messages.length && height < view * 2) || last === at) {
       const a = articleAt(last);
-      bottom.before(a);
+      afterRange(a);
       rendered.set(last, a);
       measure(last, a);
       height += heightOf(last);
@@ -307,7 +316,7 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
     height = 0;
     while (first > 0 && height < view * 2) {
       const a = articleAt(first - 1);
-      (rendered.get(first) ?? bottom).before(a);
+      /** @type {HTMLElement} */ (rendered.get(first)).before(a);
       first--;
       rendered.set(first, a);
       measure(first, a);
@@ -365,7 +374,7 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
     empty.hidden = view.messages.length > 0;
     load(view);
     if (messages.length === 0) return;
-    log.append(top, bottom);
+    log.append(top);
     const at = options.scrollTo ? messages.findIndex((m) => m.id === options.scrollTo) : -1;
     if (at >= 0) {
       showAround(at, 'center');
@@ -392,7 +401,6 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
     if (!conversation) {
       empty.hidden = true;
       log.insertBefore(top, live[0] ?? null);
-      log.insertBefore(bottom, live[0] ?? null);
     }
     load(view);
     const firstLive = messages.length - live.length;
@@ -402,8 +410,9 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
     live.forEach((article, k) => {
       const i = firstLive + k;
       if (joins) {
-        bottom.before(article);
+        afterRange(article);
         rendered.set(i, article);
+        last = i + 1;
         setActions(article, i);
         measure(i, article);
       } else {
@@ -411,7 +420,6 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
         article.remove();
       }
     });
-    if (joins) last = messages.length;
     // The actions that depend on what comes last or on how many profiles were used.
     for (const [i, article] of rendered) {
       if (wasSeveral !== severalProfiles || i >= firstLive - 2) setActions(article, i);
