@@ -325,7 +325,7 @@ export class StreamRenderer {
       this.line(this.text.slice(start, nl), start, nl + 1);
       if (++lines % 16 === 0 && this.now() > deadline) break;
     }
-    if (this.text.indexOf('\n', this.pos) === -1) this.renderLive();
+    if (this.text.indexOf('\n', this.pos) === -1) this.renderLive(deadline);
     else this.request(); // the rest next frame
     this.maxFrameParsed = Math.max(this.maxFrameParsed, this.parsed - parsedBefore);
     this.onRender();
@@ -726,7 +726,8 @@ export class StreamRenderer {
   // ------------------------------------------------------------------ what is not yet taken
 
   /** Shows the run's text not yet taken, and the unfinished last line. */
-  renderLive() {
+  /** @param {number} [deadline] when the frame's time is up: a long paragraph waits for the next */
+  renderLive(deadline = Infinity) {
     const partial = this.text.slice(this.pos);
     if (this.run === null && partial) {
       const kind = partialKind(partial);
@@ -740,14 +741,23 @@ export class StreamRenderer {
     switch (run.kind) {
       case 'paragraph': {
         let pending = this.text.slice(run.pending);
-        if (pending.length > CUT_AFTER) {
-          const cut = safeCut(pending);
-          if (cut > 0) {
-            this.take(run, run.pending + cut);
-            pending = pending.slice(cut);
+        // Taken a piece at a time, so that each <p> stays short and a paragraph that
+        // arrived all at once is worked off over frames.
+        let stuck = false;
+        while (pending.length > CUT_AFTER) {
+          const piece = pending.length > 2 * PARAGRAPH_PIECE ? pending.slice(0, PARAGRAPH_PIECE) : pending;
+          const cut = safeCut(piece, piece === pending ? 24 : 0);
+          if (cut <= 0) {
+            stuck = true; // no place to cut (a word of thousands of characters): shown whole
+            break;
           }
+          this.take(run, run.pending + cut);
+          pending = pending.slice(cut);
+          if (this.now() > deadline) break;
         }
-        if (pending) {
+        if (!stuck && pending.length > 2 * PARAGRAPH_PIECE && deadline !== Infinity) {
+          this.request(); // the rest next frame
+        } else if (pending) {
           this.count(pending);
           this.showLive(run.p, this.markdown.inlineFragment(pending));
         }

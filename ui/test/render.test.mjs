@@ -310,3 +310,25 @@ test('snippets split at their match markers, never as HTML', () => {
     { text: '…use ', marked: false }, { text: '<b>nginx', marked: true }, { text: ' as a proxy', marked: false },
   ]);
 });
+
+test('a paragraph that arrives all at once is taken a piece at a time, and a word too long to cut is still shown', () => {
+  const { container, markdown } = setup();
+  let pending = [];
+  let clock = 0;
+  const timed = { toFragment: (s) => { clock += 1; return markdown.toFragment(s); }, inlineFragment: (s) => { clock += 1; return markdown.inlineFragment(s); } };
+  const renderer = new StreamRenderer(container, timed, { schedule: (fn) => pending.push(fn), now: () => clock });
+  renderer.append(Array.from({ length: 40_000 }, (_, i) => `w${i}`).join(' '));
+  let frames = 0;
+  while (pending.length) {
+    const fns = pending; pending = []; fns.forEach((f) => f());
+    frames += 1;
+  }
+  assert.ok(frames > 3, `worked off over ${frames} frames`);
+  assert.ok(container.querySelectorAll('p').length > 50, 'in short <p>s');
+  assert.match(container.textContent, /w39999$/);
+  renderer.finish();
+  const blob = setup();
+  blob.renderer.append('x'.repeat(20_000));
+  blob.frame();
+  assert.equal(blob.container.textContent.length, 20_000, 'shown whole, not held back for ever');
+});
