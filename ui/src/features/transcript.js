@@ -141,6 +141,8 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
 
   // ---------------------------------------------------------------- the virtual list
 
+  /** About the height of a message's actions row, until it is measured. */
+  const ACTIONS_ROW = 30;
   /** @type {ConversationView | null} */
   let conversation = null;
   /** @type {StoredMessage[]} */
@@ -188,13 +190,23 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
   }
 
   function setSpacers() {
-    top.style.height = `${sum(0, first)}px`;
+    setHeight(top, sum(0, first));
     // The bottom spacer is there only when it stands for something, so that a reply drawn
     // live at the end of the list follows the last message directly.
     const below = sum(last, messages.length);
-    bottom.style.height = `${below}px`;
+    setHeight(bottom, below);
     if (below > 0 && !bottom.isConnected) afterRange(bottom);
     else if (below === 0) bottom.remove();
+  }
+
+  /**
+   * A spacer's height, written only when it changes: a write lays out all that follows.
+   * @param {HTMLElement} spacer
+   * @param {number} px
+   */
+  function setHeight(spacer, px) {
+    const value = `${px}px`;
+    if (spacer.style.height !== value) spacer.style.height = value;
   }
 
   /** Puts a node right after the rendered range. @param {HTMLElement} node */
@@ -398,10 +410,8 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
    */
   function adopt(view, live) {
     const wasSeveral = severalProfiles;
-    if (!conversation) {
-      empty.hidden = true;
-      log.insertBefore(top, live[0] ?? null);
-    }
+    empty.hidden = true;
+    if (!top.isConnected) log.insertBefore(top, live[0] ?? null);
     load(view);
     const firstLive = messages.length - live.length;
     // The list must reach the live articles to take them in; when the reader has scrolled
@@ -410,11 +420,14 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
     live.forEach((article, k) => {
       const i = firstLive + k;
       if (joins) {
+        // Measured before its actions row is added (its layout is still the last frame's):
+        // reading it after would lay out the whole reply again at once.
+        const height = article.offsetHeight;
         afterRange(article);
         rendered.set(i, article);
         last = i + 1;
         setActions(article, i);
-        measure(i, article);
+        heights.set(messages[i].id, height + Math.max(gap, 0) + ACTIONS_ROW);
       } else {
         heights.set(messages[i].id, article.offsetHeight + Math.max(gap, 0));
         article.remove();
@@ -436,8 +449,9 @@ export function createTranscript({ log, empty, views, isBusy, send, showVersion,
     const m = messages[i];
     article.dataset.id = m.id;
     // A reply drawn live showed its token counts under it; the actions row has them now.
-    article.querySelector(':scope > .msg-actions, :scope > div.meta')?.remove();
-    article.querySelector(':scope > .msg-actions')?.remove();
+    for (const child of [...article.children]) {
+      if (child.classList.contains('msg-actions') || (child.tagName === 'DIV' && child.classList.contains('meta'))) child.remove();
+    }
     article.append(actionsFor(article, m, i === messages.length - 1, /** @type {ConversationView} */ (conversation), severalProfiles));
   }
 
